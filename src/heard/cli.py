@@ -1,0 +1,390 @@
+"""The `heard` command: parse arguments, call the library, print. Nothing here that a user could not call."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from heard import __version__
+from heard.config import Settings, load_settings
+from heard.errors import HeardError
+from heard.importer import ImportReport, import_paths
+from heard.ingest import FORMATS, expand_paths, read_path
+from heard.ingest.base import OutcomeRecord
+from heard.model import Call, CallAnalysis
+from heard.runners.local import Failed, analyse_many
+from heard.store import Store
+
+app = typer.Typer(help="heard: empathy-first QA and coaching for contact centers.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+config_app = typer.Typer(help="Show and check configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class State:
+    db: str | None = None
+    config: str | None = None
+    overrides: list[str] = field(default_factory=list)
+    quiet: bool = False
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            overrides = list(self.overrides) + ([f"store.url={self.db}"] if self.db else [])
+            self._settings = load_settings(self.config, overrides)
+        return self._settings
+
+    def store(self) -> Store:
+        return Store.open(self.settings.store.url)
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.ensure_object(State)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default ./heard.db, or HEARD_DB).")]
+    = None,
+    config: Annotated[str | None, typer.Option("--config", help="Config file (default ./heard.toml).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting: --set key=value.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")] = False,
+) -> None:
+    ctx.obj = State(db=db, config=config, overrides=set_ or [], quiet=quiet)
+
+
+@contextmanager
+def _progress(state: State, label: str, total: int) -> Iterator[Any]:
+    show = not state.quiet and err.is_terminal
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                  transient=True, disable=not show) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda *_: progress.advance(task)
+
+
+def _fail(exc: HeardError) -> None:
+    err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs of calls and outcome files.")],
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Force a format (see `heard formats`).")] = None,
+    replace: Annotated[bool, typer.Option(help="Overwrite calls stored under the same id with other content.")]
+    = False,
+    repair_timestamps: Annotated[bool, typer.Option(help="Swap backwards start/end and sort turns by start.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import calls (and metadata/outcome CSV or JSON) into the store. Re-importing adds nothing."""
+    state = _state(ctx)
+    try:
+        options = state.settings.ingest.model_copy(
+            update={"repair_timestamps": True} if repair_timestamps else {})
+        store = state.store()
+        total = len(list(expand_paths(paths)))
+        with _progress(state, "importing", total) as tick:
+            report = import_paths(store, paths, format=format, options=options, replace=replace, progress=tick)
+    except HeardError as exc:
+        _fail(exc)
+    _print_import(report, state, as_json)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _print_import(report: ImportReport, state: State, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    for problem in report.problems:
+        err.print(f"[yellow]{problem.where}[/yellow]: {problem.message}", soft_wrap=True)
+    summary = (f"{report.files} file(s): {report.added} imported, {report.skipped} already stored, "
+               f"{report.replaced} replaced, {report.failed} failed")
+    if report.outcomes_updated or report.outcomes_unchanged or report.outcomes_missing:
+        summary += (f"; outcomes: {report.outcomes_updated} updated, {report.outcomes_unchanged} unchanged, "
+                    f"{report.outcomes_missing} without a call")
+    out.print(summary)
+
+
+@app.command("analyze")
+def analyze_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(help="Files to analyse; none = every stored call.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write one JSON object per call here.")] = None,
+    store_results: Annotated[bool, typer.Option("--store/--no-store", help="Save results in the store "
+                                                "(stored calls only; files are imported first with --store).")]
+    = True,
+    call: Annotated[list[str] | None, typer.Option("--call", help="Analyse only these stored call ids.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    only: Annotated[list[str] | None, typer.Option("--analyser", help="Run only these analysers.")] = None,
+) -> None:
+    """Analyse calls from files or from the store; save results and/or write JSON lines."""
+    state = _state(ctx)
+    problems = 0
+    try:
+        settings = state.settings
+        store: Store | None = None
+        calls: list[Call] = []
+        if paths:
+            for path in expand_paths(paths):
+                for item in read_path(path, options=settings.ingest):
+                    if isinstance(item, Call):
+                        calls.append(item)
+                    elif not isinstance(item, OutcomeRecord):
+                        err.print(f"[yellow]{item.where}[/yellow]: {item.message} {item.hint or ''}")
+                        problems += 1
+            if store_results and (out_file is None or state.db):
+                store = state.store()
+                for c in calls:
+                    store.add_call(c, replace=False)
+        else:
+            store = state.store()
+            calls = list(store.iter_calls(call)) if call else list(store.iter_calls())
+        sink = out_file.open("w", encoding="utf-8") if out_file else None
+        analysed = 0
+        try:
+            with _progress(state, "analysing", len(calls)) as tick:
+                for result in analyse_many(calls, workers=workers, only=only, settings=settings.analysers):
+                    tick()
+                    if isinstance(result, Failed):
+                        err.print(f"[red]{result.call_id}[/red]: {result.error}")
+                        problems += 1
+                        continue
+                    analysed += 1
+                    if store is not None and store_results:
+                        store.save_analysis(result)
+                    if sink:
+                        sink.write(result.model_dump_json() + "\n")
+        finally:
+            if sink:
+                sink.close()
+    except HeardError as exc:
+        _fail(exc)
+    if not state.quiet or problems:
+        where = f" -> {out_file}" if out_file else ""
+        out.print(f"{analysed} call(s) analysed, {problems} failed{where}")
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    call_id: Annotated[str, typer.Argument(help="A stored call id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the call and its analysis as JSON.")] = False,
+) -> None:
+    """Print a stored call with its outcome and latest analysis."""
+    state = _state(ctx)
+    try:
+        store = state.store()
+        found = store.get_call(call_id)
+        if found is None:
+            raise HeardError(f"no stored call with id {call_id!r}",
+                             hint="List ids with `heard export --format csv` or import the call first.")
+        analysis = store.latest_analysis(call_id)
+    except HeardError as exc:
+        _fail(exc)
+    if as_json:
+        out.print_json(json.dumps({"call": found.model_dump(mode="json"),
+                                   "analysis": analysis.model_dump(mode="json") if analysis else None}))
+        return
+    _print_call(found, analysis)
+
+
+ROLE_STYLE = {"agent": "cyan", "customer": "magenta", "other": "white"}
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "  --  "
+    return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
+
+
+def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
+    facts = [f"[bold]{call.id}[/bold]", f"agent {call.agent_id or '?'}", f"team {call.team or '?'}",
+             f"queue {call.queue or '?'}", call.channel.value]
+    if call.reason:
+        facts.append(f"reason {call.reason}")
+    out.print("  ·  ".join(facts))
+    if call.speaker_mapping and call.speaker_mapping.method == "heuristic":
+        out.print(f"[dim]speakers guessed ({call.speaker_mapping.confidence:.0%} sure): "
+                  f"{call.speaker_mapping.reason}[/dim]")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("time", style="dim", no_wrap=True)
+    table.add_column("speaker", no_wrap=True)
+    table.add_column("text")
+    for i, t in enumerate(call.turns):
+        style = ROLE_STYLE[t.speaker.value]
+        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]", t.text)
+    out.print(table)
+    if call.outcome:
+        parts = [f"{k}={v}" for k, v in call.outcome.model_dump(exclude_none=True).items() if k != "survey_comment"]
+        out.print("[bold]outcome[/bold] " + ", ".join(parts))
+        if call.outcome.survey_comment:
+            out.print(f'[bold]survey[/bold] "{call.outcome.survey_comment}"')
+    if analysis is None:
+        out.print("[dim]not analysed yet: run `heard analyze`[/dim]")
+        return
+    versions = ", ".join(f"{n} v{v}" for n, v in sorted(analysis.analysers.items()))
+    out.print(f"[bold]metrics[/bold] [dim]({versions})[/dim]")
+    for m in analysis.metrics:
+        who = f" {m.party.value}" if m.party else ""
+        unit = f" {m.unit}" if m.unit and m.value is not None else ""
+        approx = " (approximate)" if m.approximate else ""
+        out.print(f"  {m.name}{who}: {m.value if m.value is not None else 'n/a'}{unit}{approx}")
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or parquet.")] = "csv",
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default heard-export.FORMAT).")]
+    = None,
+) -> None:
+    """Export every stored call with outcomes and metrics."""
+    from heard.reports import export
+
+    state = _state(ctx)
+    target = out_file or Path(f"heard-export.{format}")
+    try:
+        count = export(state.store(), format, target)
+    except HeardError as exc:
+        _fail(exc)
+    if not state.quiet:
+        out.print(f"{count} call(s) -> {target}")
+
+
+@app.command("sample")
+def sample_cmd(
+    ctx: typer.Context,
+    calls: Annotated[int, typer.Option("--calls", "-n", min=1, help="How many calls.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same corpus.")] = 0,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("sample-calls"),
+    per_file: Annotated[int, typer.Option(help="Calls per JSONL file.")] = 1000,
+) -> None:
+    """Generate a realistic synthetic corpus (heard JSONL) for scale tests."""
+    from heard.samples.generate import write_corpus
+
+    state = _state(ctx)
+    files = write_corpus(out_dir, calls=calls, seed=seed, per_file=per_file)
+    if not state.quiet:
+        out.print(f"{calls} call(s) in {len(files)} file(s) under {out_dir}")
+
+
+@app.command("demo")
+def demo_cmd(
+    ctx: typer.Context,
+    keep: Annotated[Path | None, typer.Option(help="Keep the demo database at this path (default: a temp file).")]
+    = None,
+) -> None:
+    """Import the bundled sample calls into a fresh embedded database, analyse them and print a report."""
+    from heard.reports import agent_summary
+    from heard.samples import SAMPLES_DIR
+
+    state = _state(ctx)
+    workdir = Path(tempfile.mkdtemp(prefix="heard-demo-"))
+    db_path = keep or workdir / "demo.db"
+    if keep and keep.exists():
+        keep.unlink()
+    try:
+        store = Store.open(f"sqlite:///{db_path}")
+        report = import_paths(store, [SAMPLES_DIR / "calls", SAMPLES_DIR / "outcomes.csv"])
+        calls = list(store.iter_calls())
+        for result in analyse_many(calls):
+            if isinstance(result, CallAnalysis):
+                store.save_analysis(result)
+        summary = agent_summary(store)
+    except HeardError as exc:
+        _fail(exc)
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    formats: dict[str, int] = {}
+    for c in calls:
+        formats[c.source_format or "?"] = formats.get(c.source_format or "?", 0) + 1
+    out.rule("[bold]heard demo[/bold]")
+    out.print(f"Imported {report.added} sample calls ({', '.join(f'{n} {k}' for k, n in sorted(formats.items()))}); "
+              f"{report.outcomes_updated} outcome rows joined; {report.failed} problems.")
+    out.print(f"Analysers: {', '.join(sorted({f'{n} v{v}' for a in store.iter_analyses() for n, v in a.analysers.items()}))}")
+    table = Table(title="Per agent", header_style="bold")
+    for col in ("team", "agent", "calls", "mean CSAT", "FCR rate", "mean duration", "agent talk share"):
+        table.add_column(col, justify="left" if col in ("team", "agent") else "right")
+    for row in summary:
+        table.add_row(row["team"], row["agent_id"], str(row["calls"]), _num(row["csat"]), _pct(row["fcr_rate"]),
+                      _dur(row["mean_duration_s"]), _pct(row["agent_talk_share"]))
+    out.print(table)
+    reasons: dict[str, int] = {}
+    for c in calls:
+        reasons[c.reason or "?"] = reasons.get(c.reason or "?", 0) + 1
+    out.print("Call reasons: " + ", ".join(f"{k} {n}" for k, n in sorted(reasons.items())))
+    if keep:
+        out.print(f"Database kept at {keep}; try: heard --db {keep} show {calls[0].id}")
+    else:
+        out.print(f"Try next: heard demo --keep demo.db && heard --db demo.db show {calls[0].id}")
+
+
+def _num(v: float | None) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v:.0%}"
+
+
+def _dur(v: float | None) -> str:
+    return "–" if v is None else f"{int(v // 60)}m{int(v % 60):02d}s"
+
+
+@app.command("formats")
+def formats_cmd() -> None:
+    """List the input formats heard reads (names for --format)."""
+    for name, fmt in FORMATS.items():
+        doc = (type(fmt).__doc__ or "").strip().splitlines()[0]
+        out.print(f"[bold]{name:24}[/bold] {doc}")
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of heard's call format."""
+    out.print_json(json.dumps(Call.model_json_schema()))
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print heard's version."""
+    out.print(__version__)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the effective configuration (file, environment and --set applied)."""
+    try:
+        settings = _state(ctx).settings
+    except HeardError as exc:
+        _fail(exc)
+    out.print_json(settings.model_dump_json())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Read files of calls (and metadata/outcomes) in the formats contact centers have.
+
+    >>> from heard.ingest import read_path
+    >>> results = read_path("call.json")          # doctest: +SKIP
+    >>> calls = [r for r in results if isinstance(r, Call)]  # doctest: +SKIP
+
+`read_path` never raises for a bad file: it returns IngestError items beside the good calls, so a
+batch goes on. Formats are auto-detected; `format=` forces one (names in `FORMATS`).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from heard.errors import IngestError
+from heard.ingest.amazon import ContactLens, TranscribeCallAnalytics, TranscribeStandard
+from heard.ingest.base import Format, IngestOptions, OutcomeRecord, Parsed, RawTurn, build_call
+from heard.ingest.captions import Srt, WebVtt
+from heard.ingest.heard_json import HeardJson, HeardJsonl
+from heard.ingest.outcomes import OutcomesCsv, OutcomesJson
+from heard.ingest.text import PlainText
+from heard.ingest.vendors import AssemblyAI, Deepgram, GoogleSpeech
+from heard.model import Call
+
+# Order matters: the first format whose test matches wins.
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        HeardJson(), HeardJsonl(), TranscribeCallAnalytics(), ContactLens(), TranscribeStandard(), Deepgram(),
+        AssemblyAI(), GoogleSpeech(), OutcomesJson(), WebVtt(), Srt(), OutcomesCsv(), PlainText(),
+    )
+}
+SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".vtt", ".srt", ".csv", ".tsv"}
+
+__all__ = ["FORMATS", "IngestOptions", "OutcomeRecord", "Parsed", "RawTurn", "build_call", "detect",
+           "expand_paths", "read_path", "read_bytes", "Call", "IngestError"]
+
+
+def expand_paths(patterns: Iterable[str | Path]) -> Iterator[Path]:
+    """Files, folders (recursively, known suffixes) and globs, each file once, in a stable order."""
+    seen: set[Path] = set()
+    for pattern in patterns:
+        text = str(pattern)
+        matches = [Path(p) for p in sorted(glob.glob(text, recursive=True))] if any(c in text for c in "*?[") \
+            else [Path(text)]
+        for match in matches:
+            if match.is_dir():
+                found = sorted(p for p in match.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            else:
+                found = [match]
+            for p in found:
+                if p not in seen:
+                    seen.add(p)
+                    yield p
+
+
+def _decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestError(f"not UTF-8 text (byte {exc.start})", path=str(path), line=line,
+                          hint="Save the file as UTF-8.") from None
+
+
+def detect(text: str, path: Path) -> tuple[Format, object]:
+    """The format of a file's text, and its content decoded for that format."""
+    stripped = text.lstrip()
+    if stripped[:1] in "{[" and path.suffix.lower() not in (".jsonl", ".ndjson"):
+        try:
+            content = json.loads(text)
+        except ValueError as exc:
+            if FORMATS["heard-jsonl"].matches(text, path):
+                return FORMATS["heard-jsonl"], text
+            line = getattr(exc, "lineno", None)
+            raise IngestError(f"invalid JSON: {exc}", path=str(path), line=line,
+                              hint="Check the file is complete and not truncated.") from None
+        for fmt in FORMATS.values():
+            if fmt.kind == "json" and fmt.matches(content, path):
+                return fmt, content
+        raise IngestError("JSON in no format heard knows", path=str(path),
+                          hint=f"Pass --format (one of: {', '.join(FORMATS)}); see docs/formats.md.")
+    for fmt in FORMATS.values():
+        if fmt.kind == "text" and fmt.matches(text, path):
+            return fmt, text
+    raise IngestError("not a transcript heard recognises", path=str(path),
+                      hint=f"Pass --format (one of: {', '.join(FORMATS)}); see docs/formats.md.")
+
+
+def read_bytes(data: bytes, path: Path, *, format: str | None = None,
+               options: IngestOptions | None = None) -> list[Parsed]:
+    """Parse bytes as if read from `path`. Never raises IngestError: it is returned in the list."""
+    options = options or IngestOptions()
+    try:
+        text = _decode(data, path)
+        if format is None:
+            fmt, content = detect(text, path)
+        else:
+            if format not in FORMATS:
+                raise IngestError(f"unknown format {format!r}", path=str(path),
+                                  hint=f"Use one of: {', '.join(FORMATS)}.")
+            fmt = FORMATS[format]
+            content = text
+            if fmt.kind == "json":
+                try:
+                    content = json.loads(text)
+                except ValueError as exc:
+                    raise IngestError(f"invalid JSON: {exc}", path=str(path), line=getattr(exc, "lineno", None),
+                                      hint="Check the file is complete and not truncated.") from None
+                if not fmt.matches(content, path):
+                    raise IngestError(f"does not look like {format}", path=str(path),
+                                      hint="Check the file, or leave out --format to auto-detect.")
+        return list(fmt.parse(content, path, options))
+    except IngestError as exc:
+        return [exc]
+    except RecursionError:
+        return [IngestError("nested too deeply to read", path=str(path), hint="Check the file is a transcript.")]
+
+
+def read_path(path: str | Path, *, format: str | None = None, options: IngestOptions | None = None) -> list[Parsed]:
+    """Parse one file into Calls, OutcomeRecords and IngestErrors (never raises for bad content)."""
+    path = Path(path)
+    options = options or IngestOptions()
+    try:
+        size = path.stat().st_size
+        if size > options.max_file_mb * 1024 * 1024:
+            return [IngestError(f"file is {size / 1e6:.0f} MB, over the {options.max_file_mb:.0f} MB limit",
+                                path=str(path), hint="Split it, or raise ingest.max_file_mb.")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return [IngestError(f"cannot read: {exc.strerror or exc}", path=str(path),
+                            hint="Check the path exists and is readable.")]
+    return read_bytes(data, path, format=format, options=options)

@@ -1,0 +1,221 @@
+"""The call data model: plain typed data, no I/O.
+
+A Call holds Turns (who said what, when) and, when known, an Outcome (what happened after).
+Vendor metrics (e.g. Amazon's ConversationCharacteristics) ride along untouched so heard's own
+figures can be compared with them later. This module is also the published JSON format:
+`heard schema` prints `Call.model_json_schema()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = "1.0"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    CHAT = "chat"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+
+
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Word(_Strict):
+    """One recognised word with its own timing (from speech-to-text)."""
+
+    text: str
+    start: Seconds
+    end: Seconds
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Word:
+        if self.start > self.end:
+            raise ValueError(f"word {self.text!r}: 'start' is after 'end' ({self.start} > {self.end})")
+        return self
+
+
+class Turn(_Strict):
+    """One stretch of speech (or one chat message) by one speaker."""
+
+    speaker: Role
+    speaker_id: str | None = Field(default=None, description="the source's own label: spk_0, A, ch_1, a name")
+    start: Seconds | None = Field(default=None, description="seconds from the start of the call")
+    end: Seconds | None = None
+    text: str = Field(min_length=1)
+    words: list[Word] | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty; drop the turn or give it text")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Turn:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"'start' is after 'end' ({self.start} > {self.end})")
+        return self
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return self.end - self.start
+
+
+class Outcome(_Strict):
+    """What happened after the call: survey answers and operational outcomes."""
+
+    csat: int | None = Field(default=None, ge=1, le=5, description="customer satisfaction, 1-5")
+    nps: int | None = Field(default=None, ge=0, le=10, description="likelihood to recommend, 0-10")
+    fcr: bool | None = Field(default=None, description="resolved on first contact")
+    repeat_contact: bool | None = Field(default=None, description="the customer contacted again within repeat_window_days")
+    repeat_window_days: int | None = Field(default=None, ge=1, le=365)
+    escalated: bool | None = None
+    handle_time: Seconds | None = Field(default=None, description="seconds, including hold and wrap-up")
+    refund: bool | None = None
+    churned: bool | None = None
+    survey_comment: str | None = None
+
+    def merged(self, other: Outcome) -> Outcome:
+        """This outcome with every field that `other` sets taken from `other`."""
+        data = self.model_dump()
+        data.update(other.model_dump(exclude_none=True))
+        return Outcome.model_validate(data)
+
+
+class SpeakerMapping(_Strict):
+    """How the source's speaker labels were mapped to agent/customer, and how sure we are."""
+
+    method: Literal["explicit", "config", "heuristic"]
+    roles: dict[str, Role] = Field(default_factory=dict)
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    reason: str | None = None
+
+
+class Call(_Strict):
+    """One conversation between an agent and a customer."""
+
+    schema_version: str = SCHEMA_VERSION
+    id: str = Field(min_length=1, max_length=200)
+    agent_id: str | None = None
+    team: str | None = None
+    queue: str | None = None
+    reason: str | None = Field(default=None, description="call reason / contact driver, when known")
+    channel: Channel = Channel.VOICE
+    started_at: datetime | None = None
+    language: str = "en"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    turns: list[Turn] = Field(min_length=1)
+    outcome: Outcome | None = None
+    speaker_mapping: SpeakerMapping | None = None
+    vendor_metrics: dict[str, Any] = Field(
+        default_factory=dict, description="metrics computed by the source vendor, keyed by vendor name"
+    )
+    source_format: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_clean(cls, value: str) -> str:
+        if value != value.strip() or any(c in value for c in "\n\r\t"):
+            raise ValueError("call id must not contain surrounding spaces, tabs or newlines")
+        return value
+
+    @model_validator(mode="after")
+    def _turns_in_order(self) -> Call:
+        last = None
+        for index, turn in enumerate(self.turns):
+            if turn.start is None:
+                continue
+            if last is not None and turn.start < last - 1e-9:
+                raise ValueError(
+                    f"turn {index}: starts at {turn.start}s, before the previous turn's start {last}s; "
+                    "turns must be in order of their start time"
+                )
+            last = turn.start
+        return self
+
+    @property
+    def has_turn_times(self) -> bool:
+        return all(t.start is not None and t.end is not None for t in self.turns)
+
+    @property
+    def has_word_times(self) -> bool:
+        return all(t.words for t in self.turns)
+
+    @property
+    def duration(self) -> float | None:
+        ends = [t.end for t in self.turns if t.end is not None]
+        return max(ends) if ends else None
+
+    def content_hash(self) -> str:
+        """sha256 of the canonical JSON of this call: equal for equal content, whatever the source file."""
+        payload = self.model_dump(mode="json", exclude={"source_format"})
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Metric(_Strict):
+    """A number an analyser computed, with the turns it came from."""
+
+    name: str
+    value: float | int | None
+    unit: str | None = None
+    party: Role | None = None
+    turns: list[int] = Field(default_factory=list)
+    approximate: bool = False
+    analyser: str
+
+
+class Evidence(_Strict):
+    turn: int
+    span: tuple[int, int] | None = None
+    text: str | None = None
+    time: float | None = None
+
+
+class Finding(_Strict):
+    """Something an analyser found at a place in the call (a behaviour, an opportunity, a flag)."""
+
+    kind: str
+    label: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    analyser: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallAnalysis(_Strict):
+    """Everything the pipeline produced for one call, and which analyser versions produced it."""
+
+    call_id: str
+    content_hash: str
+    analysers: dict[str, int]
+    metrics: list[Metric] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict, description="analyser -> why it did not run")
+
+    def metric(self, name: str, party: Role | None = None) -> Metric | None:
+        for m in self.metrics:
+            if m.name == name and m.party == party:
+                return m
+        return None

@@ -1,0 +1,1 @@
+"""Runners: the same pipeline function at any scale (in-process, a local process pool, later Ray)."""

@@ -1,0 +1,61 @@
+"""Database tables (SQLAlchemy Core). Changes go through an Alembic migration in migrations/versions."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+metadata = MetaData()
+
+calls = Table(
+    "calls", metadata,
+    Column("id", String(200), primary_key=True),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("agent_id", String(200), index=True),
+    Column("team", String(200), index=True),
+    Column("queue", String(200)),
+    Column("reason", String(200)),
+    Column("channel", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("language", String(16), nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("speaker_mapping", JSON),
+    Column("vendor_metrics", JSON, nullable=False),
+    Column("source_format", String(64)),
+    Column("source_path", Text),
+    Column("n_turns", Integer, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+turns = Table(
+    "turns", metadata,
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("speaker", String(16), nullable=False),
+    Column("speaker_id", String(200)),
+    Column("start", Float),
+    Column("end", Float),
+    Column("text", Text, nullable=False),
+    Column("words", JSON),
+)
+
+outcomes = Table(
+    "outcomes", metadata,
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+analyses = Table(
+    "analyses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("analyser_key", String(500), nullable=False),
+    Column("analysers", JSON, nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("call_id", "analyser_key", name="uq_analyses_call_key"),
+)
+Index("ix_analyses_call", analyses.c.call_id)
