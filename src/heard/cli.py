@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -232,7 +233,7 @@ def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
     table.add_column("text")
     for i, t in enumerate(call.turns):
         style = ROLE_STYLE[t.speaker.value]
-        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]", t.text)
+        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]", escape(t.text))
     out.print(table)
     if call.outcome:
         parts = [f"{k}={v}" for k, v in call.outcome.model_dump(exclude_none=True).items() if k != "survey_comment"]
@@ -357,7 +358,7 @@ def formats_cmd() -> None:
     """List the input formats heard reads (names for --format)."""
     for name, fmt in FORMATS.items():
         doc = (type(fmt).__doc__ or "").strip().splitlines()[0]
-        out.print(f"[bold]{name:24}[/bold] {doc}")
+        out.print(f"[bold]{name:24}[/bold] {escape(doc)}")
 
 
 @app.command("schema")
