@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -132,6 +132,14 @@ class Call(_Strict):
         default_factory=dict, description="metrics computed by the source vendor, keyed by vendor name"
     )
     source_format: str | None = None
+
+    @field_validator("started_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """Times without a zone are taken as UTC, so every stored time compares the same way."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     @field_validator("id")
     @classmethod

@@ -69,20 +69,24 @@ def _decode(data: bytes, path: Path) -> str:
 def detect(text: str, path: Path) -> tuple[Format, object]:
     """The format of a file's text, and its content decoded for that format."""
     stripped = text.lstrip()
+    json_error: IngestError | None = None
     if stripped[:1] in "{[" and path.suffix.lower() not in (".jsonl", ".ndjson"):
         try:
             content = json.loads(text)
         except ValueError as exc:
+            json_error = IngestError(f"invalid JSON: {exc}", path=str(path), line=getattr(exc, "lineno", None),
+                                     hint="Check the file is complete and not truncated.")
+        else:
+            for fmt in FORMATS.values():
+                if fmt.kind == "json" and fmt.matches(content, path):
+                    return fmt, content
+            raise IngestError("JSON in no format heard knows", path=str(path),
+                              hint=f"Pass --format (one of: {', '.join(FORMATS)}); see docs/formats.md.")
+        # "[00:01] Agent: ..." also starts with a bracket: only a .json file or a "{" must be JSON.
+        if path.suffix.lower() == ".json" or stripped.startswith("{"):
             if FORMATS["heard-jsonl"].matches(text, path):
                 return FORMATS["heard-jsonl"], text
-            line = getattr(exc, "lineno", None)
-            raise IngestError(f"invalid JSON: {exc}", path=str(path), line=line,
-                              hint="Check the file is complete and not truncated.") from None
-        for fmt in FORMATS.values():
-            if fmt.kind == "json" and fmt.matches(content, path):
-                return fmt, content
-        raise IngestError("JSON in no format heard knows", path=str(path),
-                          hint=f"Pass --format (one of: {', '.join(FORMATS)}); see docs/formats.md.")
+            raise json_error
     for fmt in FORMATS.values():
         if fmt.kind == "text" and fmt.matches(text, path):
             return fmt, text

@@ -13,7 +13,7 @@ from typing import Any
 
 from heard.errors import IngestError
 from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call, require, seconds
-from heard.ingest.words import LabelledWord, clamp_confidence, words_to_turns
+from heard.ingest.words import LabelledWord, attach_punctuation, clamp_confidence, words_to_turns
 from heard.model import Channel, Role, Word
 
 ROLES = {"AGENT": Role.AGENT, "CUSTOMER": Role.CUSTOMER}
@@ -153,33 +153,33 @@ class TranscribeStandard:
 
     def _words(self, results: dict[str, Any], path: Path) -> list[LabelledWord]:
         if "channel_labels" in results:
-            items = [
-                {**item, "speaker_label": channel["channel_label"]}
-                for channel in results["channel_labels"]["channels"] for item in channel["items"]
-            ]
-            items.sort(key=lambda it: float(it.get("start_time") or 1e18))
-        else:
-            items = list(require(results, "items", list, path, "results."))
-            by_time: dict[str, str] = {}
-            for segment in results.get("speaker_labels", {}).get("segments", []):
-                for it in segment.get("items", []):
-                    by_time[str(it["start_time"])] = str(it["speaker_label"])
-            for item in items:
-                if "speaker_label" not in item and "start_time" in item:
-                    item["speaker_label"] = by_time.get(str(item["start_time"]))
-            if any(it.get("type") != "punctuation" and not it.get("speaker_label") for it in items):
+            # Each channel lists its own items in order; punctuation has no time, so fold it per channel.
+            words: list[LabelledWord] = []
+            for channel in results["channel_labels"]["channels"]:
+                label = str(channel["channel_label"])
+                words += attach_punctuation(self._word(item, label, path) for item in channel["items"])
+            return words
+        items = list(require(results, "items", list, path, "results."))
+        by_time: dict[str, str] = {}
+        for segment in results.get("speaker_labels", {}).get("segments", []):
+            for it in segment.get("items", []):
+                by_time[str(it["start_time"])] = str(it["speaker_label"])
+        out = []
+        for item in items:
+            label = item.get("speaker_label") or by_time.get(str(item.get("start_time")))
+            if item.get("type") != "punctuation" and not label:
                 raise IngestError("words without a speaker label", path=str(path),
                                   hint="Run Transcribe with ShowSpeakerLabels or ChannelIdentification.")
-        words = []
-        for item in items:
-            alt = item["alternatives"][0]
-            if item.get("type") == "punctuation":
-                words.append(LabelledWord("", str(alt["content"]), 0.0, 0.0, punctuation=True))
-                continue
-            start = seconds(item["start_time"])
-            end = seconds(item["end_time"])
-            if start is None or end is None:
-                raise IngestError("a word has no start_time/end_time", path=str(path))
-            words.append(LabelledWord(str(item["speaker_label"]), str(alt["content"]), start, end,
-                                      clamp_confidence(alt.get("confidence"))))
-        return words
+            out.append(self._word(item, str(label or ""), path))
+        return out
+
+    @staticmethod
+    def _word(item: dict[str, Any], label: str, path: Path) -> LabelledWord:
+        alt = item["alternatives"][0]
+        if item.get("type") == "punctuation":
+            return LabelledWord(label, str(alt["content"]), 0.0, 0.0, punctuation=True)
+        start = seconds(item.get("start_time"))
+        end = seconds(item.get("end_time"))
+        if start is None or end is None:
+            raise IngestError("a word has no start_time/end_time", path=str(path))
+        return LabelledWord(label, str(alt["content"]), start, end, clamp_confidence(alt.get("confidence")))

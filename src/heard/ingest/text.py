@@ -17,7 +17,7 @@ from typing import Any
 from heard.errors import IngestError
 from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call
 
-_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?"
+_TS = r"\d+:\d{2}(?::\d{2})?(?:\.\d+)?"
 
 
 def _stamp(n: str) -> str:

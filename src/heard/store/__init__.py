@@ -137,7 +137,8 @@ class Store:
         now = datetime.now(UTC)
         conn.execute(insert(calls).values(
             id=call.id, content_hash=digest, agent_id=call.agent_id, team=call.team, queue=call.queue,
-            reason=call.reason, channel=call.channel.value, started_at=call.started_at, language=call.language,
+            reason=call.reason, channel=call.channel.value,
+            started_at=call.started_at.astimezone(UTC) if call.started_at else None, language=call.language,
             meta=call.metadata, speaker_mapping=call.speaker_mapping.model_dump(mode="json")
             if call.speaker_mapping else None, vendor_metrics=call.vendor_metrics,
             source_format=call.source_format, source_path=source_path, n_turns=len(call.turns), imported_at=now,
@@ -160,9 +161,10 @@ class Store:
                 return Applied.MISSING
             changed = False
             values: dict[str, Any] = {k: v for k, v in record.fields.items() if getattr(row, k) != v}
-            if "started_at" in values and isinstance(values["started_at"], str):
-                values["started_at"] = datetime.fromisoformat(values["started_at"])
-                if row.started_at is not None and _same_time(row.started_at, values["started_at"]):
+            if "started_at" in values:
+                started = _aware(datetime.fromisoformat(str(values["started_at"])))
+                values["started_at"] = started
+                if row.started_at is not None and _aware(row.started_at) == started:
                     values.pop("started_at")
             merged_meta = {**(row.meta or {}), **record.metadata}
             if merged_meta != (row.meta or {}):
@@ -253,16 +255,15 @@ class Store:
         return Integrity(calls=len(rows), broken=broken)
 
 
-def _same_time(a: datetime, b: datetime) -> bool:
-    if (a.tzinfo is None) != (b.tzinfo is None):
-        return a.replace(tzinfo=None) == b.replace(tzinfo=None)
-    return a == b
+def _aware(value: datetime) -> datetime:
+    """SQLite returns times without their zone; heard stores them in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _call_from_rows(row: Any, turn_rows: Iterable[Any], outcome: dict[str, Any] | None) -> Call:
     return Call.model_validate({
         "id": row.id, "agent_id": row.agent_id, "team": row.team, "queue": row.queue, "reason": row.reason,
-        "channel": row.channel, "started_at": row.started_at, "language": row.language, "metadata": row.meta or {},
+        "channel": row.channel, "started_at": _aware(row.started_at) if row.started_at else None, "language": row.language, "metadata": row.meta or {},
         "speaker_mapping": row.speaker_mapping, "vendor_metrics": row.vendor_metrics or {},
         "source_format": row.source_format, "outcome": outcome,
         "turns": [{"speaker": t.speaker, "speaker_id": t.speaker_id, "start": t.start, "end": t.end,
