@@ -6,7 +6,8 @@ call in the format its header names, writes outcomes.csv, and writes the gold se
 behaviour spans. Run: python scripts/build_samples.py [OUT_DIR]  (default src/heard/samples).
 
 Source format, one block per call:
-    === <call id> | agent <id> | team <t> | queue <q> | reason <r> | at <iso time> | as <format> | style <s> [| gold] [| chat]
+    === <call id> | agent <id> | team <t> | queue <q> | reason <r> | at <iso time> | as <format> | style <s>
+        [| gold] [| chat]
     outcome csat=5 nps=9 fcr=yes ...
     comment <survey comment>
     A: <agent turn>        C: <customer turn>
@@ -101,7 +102,7 @@ def speaker_name(call: dict, who: str, style: str) -> str:
 def clock(seconds: float, sep: str = ".") -> str:
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
-    return f"{int(h):02d}:{int(m):02d}:{int(s):02d}{sep}{int(round((s % 1) * 1000)) % 1000:03d}"
+    return f"{int(h):02d}:{int(m):02d}:{int(s):02d}{sep}{round((s % 1) * 1000) % 1000:03d}"
 
 
 def mmss(seconds: float) -> str:

@@ -44,7 +44,8 @@ BROKEN = [
      "without speaker labels", {}, "speaker_labels=true"),
     ("transcribe-nolabels.json", json.dumps({"results": {"items": [
         {"start_time": "0.1", "end_time": "0.5", "type": "pronunciation",
-         "alternatives": [{"content": "hi", "confidence": "0.9"}]}]}}), "without a speaker label", {}, "ShowSpeakerLabels"),
+         "alternatives": [{"content": "hi", "confidence": "0.9"}]}]}}),
+     "without a speaker label", {}, "ShowSpeakerLabels"),
     ("cl-bad-offset.json", json.dumps({"Participants": [], "Transcript": [
         {"ParticipantId": "AGENT", "Content": "hi", "BeginOffsetMillis": "zero", "EndOffsetMillis": 10}]}),
      "milliseconds", {}, None),

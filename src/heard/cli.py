@@ -62,8 +62,8 @@ def _state(ctx: typer.Context) -> State:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default ./heard.db, or HEARD_DB).")]
-    = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Database URL or SQLite file (default ./heard.db, or HEARD_DB).")] = None,
     config: Annotated[str | None, typer.Option("--config", help="Config file (default ./heard.toml).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting: --set key=value.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")] = False,
@@ -201,6 +201,7 @@ def show_cmd(
         analysis = store.latest_analysis(call_id)
     except HeardError as exc:
         _fail(exc)
+    assert found is not None
     if as_json:
         out.print_json(json.dumps({"call": found.model_dump(mode="json"),
                                    "analysis": analysis.model_dump(mode="json") if analysis else None}))
@@ -233,7 +234,8 @@ def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
     table.add_column("text")
     for i, t in enumerate(call.turns):
         style = ROLE_STYLE[t.speaker.value]
-        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]", escape(t.text))
+        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]",
+                      escape(t.text))
     out.print(table)
     if call.outcome:
         parts = [f"{k}={v}" for k, v in call.outcome.model_dump(exclude_none=True).items() if k != "survey_comment"]
@@ -291,7 +293,6 @@ def sample_cmd(
 
 @app.command("demo")
 def demo_cmd(
-    ctx: typer.Context,
     keep: Annotated[Path | None, typer.Option(help="Keep the demo database at this path (default: a temp file).")]
     = None,
 ) -> None:
@@ -299,7 +300,6 @@ def demo_cmd(
     from heard.reports import agent_summary
     from heard.samples import SAMPLES_DIR
 
-    state = _state(ctx)
     workdir = Path(tempfile.mkdtemp(prefix="heard-demo-"))
     db_path = keep or workdir / "demo.db"
     if keep and keep.exists():
@@ -312,6 +312,8 @@ def demo_cmd(
             if isinstance(result, CallAnalysis):
                 store.save_analysis(result)
         summary = agent_summary(store)
+        versions = sorted({f"{n} v{v}" for a in store.iter_analyses() for n, v in a.analysers.items()})
+        store.close()
     except HeardError as exc:
         _fail(exc)
     finally:
@@ -323,7 +325,7 @@ def demo_cmd(
     out.rule("[bold]heard demo[/bold]")
     out.print(f"Imported {report.added} sample calls ({', '.join(f'{n} {k}' for k, n in sorted(formats.items()))}); "
               f"{report.outcomes_updated} outcome rows joined; {report.failed} problems.")
-    out.print(f"Analysers: {', '.join(sorted({f'{n} v{v}' for a in store.iter_analyses() for n, v in a.analysers.items()}))}")
+    out.print(f"Analysers: {', '.join(versions)}")
     table = Table(title="Per agent", header_style="bold")
     for col in ("team", "agent", "calls", "mean CSAT", "FCR rate", "mean duration", "agent talk share"):
         table.add_column(col, justify="left" if col in ("team", "agent") else "right")

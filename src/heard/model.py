@@ -88,7 +88,8 @@ class Outcome(_Strict):
     csat: int | None = Field(default=None, ge=1, le=5, description="customer satisfaction, 1-5")
     nps: int | None = Field(default=None, ge=0, le=10, description="likelihood to recommend, 0-10")
     fcr: bool | None = Field(default=None, description="resolved on first contact")
-    repeat_contact: bool | None = Field(default=None, description="the customer contacted again within repeat_window_days")
+    repeat_contact: bool | None = Field(
+        default=None, description="the customer contacted again within repeat_window_days")
     repeat_window_days: int | None = Field(default=None, ge=1, le=365)
     escalated: bool | None = None
     handle_time: Seconds | None = Field(default=None, description="seconds, including hold and wrap-up")

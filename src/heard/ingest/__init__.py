@@ -17,7 +17,7 @@ from pathlib import Path
 
 from heard.errors import IngestError
 from heard.ingest.amazon import ContactLens, TranscribeCallAnalytics, TranscribeStandard
-from heard.ingest.base import Format, IngestOptions, OutcomeRecord, Parsed, RawTurn, build_call
+from heard.ingest.base import MALFORMED, Format, IngestOptions, OutcomeRecord, Parsed, RawTurn, build_call, malformed
 from heard.ingest.captions import Srt, WebVtt
 from heard.ingest.heard_json import HeardJson, HeardJsonl
 from heard.ingest.outcomes import OutcomesCsv, OutcomesJson
@@ -35,8 +35,20 @@ FORMATS: dict[str, Format] = {
 }
 SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".vtt", ".srt", ".csv", ".tsv"}
 
-__all__ = ["FORMATS", "IngestOptions", "OutcomeRecord", "Parsed", "RawTurn", "build_call", "detect",
-           "expand_paths", "read_path", "read_bytes", "Call", "IngestError"]
+__all__ = [
+    "FORMATS",
+    "Call",
+    "IngestError",
+    "IngestOptions",
+    "OutcomeRecord",
+    "Parsed",
+    "RawTurn",
+    "build_call",
+    "detect",
+    "expand_paths",
+    "read_bytes",
+    "read_path",
+]
 
 
 def expand_paths(patterns: Iterable[str | Path]) -> Iterator[Path]:
@@ -117,11 +129,22 @@ def read_bytes(data: bytes, path: Path, *, format: str | None = None,
                 if not fmt.matches(content, path):
                     raise IngestError(f"does not look like {format}", path=str(path),
                                       hint="Check the file, or leave out --format to auto-detect.")
-        return list(fmt.parse(content, path, options))
     except IngestError as exc:
         return [exc]
     except RecursionError:
         return [IngestError("nested too deeply to read", path=str(path), hint="Check the file is a transcript.")]
+    results: list[Parsed] = []
+    try:
+        for item in fmt.parse(content, path, options):
+            results.append(item)
+    except IngestError as exc:
+        results.append(exc)
+    except MALFORMED as exc:
+        # A parser met a shape it does not expect: keep what it read so far and say where it stopped.
+        results.append(malformed(exc, path, fmt.name))
+    except RecursionError:
+        results.append(IngestError("nested too deeply to read", path=str(path), hint="Check the file is a transcript."))
+    return results
 
 
 def read_path(path: str | Path, *, format: str | None = None, options: IngestOptions | None = None) -> list[Parsed]:

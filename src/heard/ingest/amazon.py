@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import IngestError
-from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call, require, seconds
+from heard.ingest.base import MALFORMED, IngestOptions, Parsed, RawTurn, build_call, malformed, require, seconds
 from heard.ingest.words import LabelledWord, attach_punctuation, clamp_confidence, words_to_turns
 from heard.model import Channel, Role, Word
 
@@ -44,7 +44,7 @@ def _items_to_words(items: Any, path: Path, where: str) -> list[Word] | None:
 
 
 def _vendor(doc: dict[str, Any], product: str) -> dict[str, Any]:
-    keep = {"product": product}
+    keep: dict[str, Any] = {"product": product}
     for key in ("ConversationCharacteristics", "Categories", "Version", "LanguageCode"):
         if key in doc:
             keep[key] = doc[key]
@@ -143,9 +143,11 @@ class TranscribeStandard:
     def parse(self, content: Any, path: Path, options: IngestOptions) -> Iterator[Parsed]:
         try:
             words = self._words(content["results"], path)
-        except (IngestError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            yield exc if isinstance(exc, IngestError) else IngestError(
-                f"malformed item: {exc}", path=str(path), hint="Check results.items follows Transcribe's shape.")
+        except IngestError as exc:
+            yield exc
+            return
+        except MALFORMED as exc:
+            yield malformed(exc, path, "Amazon Transcribe")
             return
         lang = content["results"].get("language_code") or content.get("language_code") or "en"
         yield build_call(words_to_turns(words), call_id=str(content.get("jobName") or path.stem), path=path,
@@ -166,11 +168,11 @@ class TranscribeStandard:
                 by_time[str(it["start_time"])] = str(it["speaker_label"])
         out = []
         for item in items:
-            label = item.get("speaker_label") or by_time.get(str(item.get("start_time")))
-            if item.get("type") != "punctuation" and not label:
+            speaker = item.get("speaker_label") or by_time.get(str(item.get("start_time")))
+            if item.get("type") != "punctuation" and not speaker:
                 raise IngestError("words without a speaker label", path=str(path),
                                   hint="Run Transcribe with ShowSpeakerLabels or ChannelIdentification.")
-            out.append(self._word(item, str(label or ""), path))
+            out.append(self._word(item, str(speaker or ""), path))
         return out
 
     @staticmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from heard.errors import IngestError
 from heard.ingest.speakers import LabelledText, configured_role, guess_roles
 from heard.model import Call, Outcome, Role, SpeakerMapping, Turn, Word
+
+# What a parser's code raises when vendor JSON has the right top-level shape but wrong insides.
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 DEFAULT_AGENT_NAMES = ("agent", "rep", "representative", "advisor", "adviser", "support", "csr", "associate")
 DEFAULT_CUSTOMER_NAMES = ("customer", "caller", "client", "user", "member", "guest")
@@ -174,7 +176,7 @@ def map_speakers(turns: list[RawTurn], options: IngestOptions) -> SpeakerMapping
             unresolved.append(t)
     leftover = [t for t in unresolved if t.label not in roles]
     if not leftover:
-        return SpeakerMapping(method=method, roles=roles, confidence=1.0)  # type: ignore[arg-type]
+        return SpeakerMapping(method="explicit" if method == "explicit" else "config", roles=roles, confidence=1.0)
     guess = guess_roles([LabelledText(t.label, t.text) for t in leftover])
     taken = set(roles.values())
     for label, role in guess.roles.items():
@@ -187,15 +189,9 @@ def map_speakers(turns: list[RawTurn], options: IngestOptions) -> SpeakerMapping
     return SpeakerMapping(method="heuristic", roles=roles, confidence=guess.confidence, reason=guess.reason)
 
 
-def load_json(data: bytes, path: Path) -> Any:
-    try:
-        return json.loads(data)
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"not UTF-8 text (byte {exc.start})", path=str(path),
-                          hint="Save the file as UTF-8.") from None
-    except json.JSONDecodeError as exc:
-        raise IngestError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=exc.lineno,
-                          hint="Check the file is complete and not truncated.") from None
+def malformed(exc: Exception, path: Path, vendor: str) -> IngestError:
+    return IngestError(f"malformed {vendor} JSON ({type(exc).__name__}: {exc})", path=str(path),
+                       hint=f"Check the file is unmodified {vendor} output, or pass --format.")
 
 
 def require(obj: Any, key: str, kind: type | tuple[type, ...], path: Path, where: str = "") -> Any:

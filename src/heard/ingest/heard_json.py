@@ -41,10 +41,11 @@ def _one(obj: Any, path: Path, options: IngestOptions, line: int | None, fmt: st
 def _repaired(turns: list[Any]) -> list[Any]:
     fixed = []
     for t in turns:
-        if isinstance(t, dict) and isinstance(t.get("start"), int | float) and isinstance(t.get("end"), int | float):
-            if t["start"] > t["end"]:
-                t = {**t, "start": t["end"], "end": t["start"]}
+        timed = isinstance(t, dict) and all(isinstance(t.get(k), int | float) for k in ("start", "end"))
+        if timed and t["start"] > t["end"]:
+            t = {**t, "start": t["end"], "end": t["start"]}
         fixed.append(t)
+
     def key(t: Any) -> float:
         start = t.get("start") if isinstance(t, dict) else None
         return float(start) if isinstance(start, int | float) else 0.0

@@ -108,7 +108,7 @@ class OutcomesJson:
 
     def parse(self, content: Any, path: Path, options: IngestOptions) -> Iterator[Parsed]:
         rows = content.get("outcomes", content.get("calls")) if isinstance(content, dict) else content
-        for index, row in enumerate(rows):
+        for index, row in enumerate(rows or []):
             if not isinstance(row, dict):
                 yield IngestError(f"item {index} should be an object", path=str(path))
                 continue

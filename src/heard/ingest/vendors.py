@@ -11,16 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import IngestError
-from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call, seconds
+from heard.ingest.base import MALFORMED, IngestOptions, Parsed, RawTurn, build_call, malformed, seconds
 from heard.ingest.words import LabelledWord, clamp_confidence, words_to_turns
 from heard.model import Word
-
-_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
-
-
-def _malformed(exc: Exception, path: Path, vendor: str) -> IngestError:
-    return IngestError(f"malformed {vendor} JSON ({type(exc).__name__}: {exc})", path=str(path),
-                       hint=f"Check the file is unmodified {vendor} output, or pass --format.")
 
 
 class Deepgram:
@@ -37,8 +30,8 @@ class Deepgram:
     def parse(self, content: Any, path: Path, options: IngestOptions) -> Iterator[Parsed]:
         try:
             turns = self._turns(content)
-        except _MALFORMED as exc:
-            yield _malformed(exc, path, "Deepgram")
+        except MALFORMED as exc:
+            yield malformed(exc, path, "Deepgram")
             return
         meta = content.get("metadata") or {}
         call_id = str(meta.get("request_id") or path.stem) if isinstance(meta, dict) else path.stem
@@ -66,14 +59,13 @@ class Deepgram:
                                      start=float(u["start"]), end=float(u["end"]), words=words))
             turns.sort(key=lambda t: t.start or 0.0)
             return turns
-        words = []
+        labelled: list[LabelledWord] = []
         for index, channel in enumerate(results["channels"]):
             for w in channel["alternatives"][0].get("words", []):
                 label = self._label({**w, "channel": index}, multichannel)
-                words.append(LabelledWord(label, str(w.get("punctuated_word") or w["word"]), float(w["start"]),
+                labelled.append(LabelledWord(label, str(w.get("punctuated_word") or w["word"]), float(w["start"]),
                                           float(w["end"]), clamp_confidence(w.get("confidence"))))
-        words.sort(key=lambda w: w.start)
-        return words_to_turns(words)
+        return words_to_turns(labelled)
 
 
 class AssemblyAI:
@@ -101,8 +93,8 @@ class AssemblyAI:
                             for w in u.get("words") or []] or None)
                 for u in content["utterances"]
             ]
-        except _MALFORMED as exc:
-            yield _malformed(exc, path, "AssemblyAI")
+        except MALFORMED as exc:
+            yield malformed(exc, path, "AssemblyAI")
             return
         lang = str(content.get("language_code") or "en").split("_")[0]
         yield build_call(turns, call_id=str(content.get("id") or path.stem), path=path, options=options,
@@ -133,8 +125,8 @@ class GoogleSpeech:
         doc = content["response"] if isinstance(content.get("response"), dict) else content
         try:
             tagged = [self._words(r) for r in doc["results"]]
-        except _MALFORMED as exc:
-            yield _malformed(exc, path, "Google Speech-to-Text")
+        except MALFORMED as exc:
+            yield malformed(exc, path, "Google Speech-to-Text")
             return
         # v1 repeats every word, with speaker tags, in the last result; v2 tags each result's own words.
         last = tagged[-1] if tagged else []

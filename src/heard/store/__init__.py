@@ -71,9 +71,10 @@ class Store:
         except ModuleNotFoundError as exc:
             raise StoreError(f"the database driver is not installed ({exc.name})",
                              hint="Run: pip install 'heard[postgres]'") from None
-        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types for bad URLs
+        except Exception as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}",
-                             hint="Give a SQLAlchemy URL, e.g. sqlite:///heard.db or postgresql://user@host/db") from None
+                             hint="Give a SQLAlchemy URL, e.g. sqlite:///heard.db or postgresql://user@host/db",
+                             ) from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
@@ -263,7 +264,8 @@ def _aware(value: datetime) -> datetime:
 def _call_from_rows(row: Any, turn_rows: Iterable[Any], outcome: dict[str, Any] | None) -> Call:
     return Call.model_validate({
         "id": row.id, "agent_id": row.agent_id, "team": row.team, "queue": row.queue, "reason": row.reason,
-        "channel": row.channel, "started_at": _aware(row.started_at) if row.started_at else None, "language": row.language, "metadata": row.meta or {},
+        "channel": row.channel, "started_at": _aware(row.started_at) if row.started_at else None,
+        "language": row.language, "metadata": row.meta or {},
         "speaker_mapping": row.speaker_mapping, "vendor_metrics": row.vendor_metrics or {},
         "source_format": row.source_format, "outcome": outcome,
         "turns": [{"speaker": t.speaker, "speaker_id": t.speaker_id, "start": t.start, "end": t.end,
