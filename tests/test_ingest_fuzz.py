@@ -4,6 +4,7 @@ store import of fuzzed files leaves only whole calls."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from heard.model import Call
 from heard.store import Store
 from tests.conftest import FIXTURES
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# HEARD_FUZZ_EXAMPLES=3000 pytest tests/test_ingest_fuzz.py runs a deep pass; CI runs the default.
+FUZZ = settings(max_examples=int(os.environ.get("HEARD_FUZZ_EXAMPLES", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 SUFFIXES = [".json", ".jsonl", ".txt", ".vtt", ".srt", ".csv"]
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=20),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from heard.importer import ImportReport, import_paths
 from heard.ingest import FORMATS, expand_paths, read_path
 from heard.ingest.base import OutcomeRecord
 from heard.model import Call, CallAnalysis
-from heard.runners.local import Failed, analyse_many
+from heard.runners.local import Failed, analyse_and_store, analyse_many
 from heard.store import Store
 
 app = typer.Typer(help="heard: empathy-first QA and coaching for contact centers.", no_args_is_help=True,
@@ -142,8 +142,9 @@ def analyze_cmd(
     try:
         settings = state.settings
         store: Store | None = None
-        calls: list[Call] = []
+        calls: Iterable[Call]
         if paths:
+            calls = []
             for path in expand_paths(paths):
                 for item in read_path(path, options=settings.ingest):
                     if isinstance(item, Call):
@@ -155,22 +156,25 @@ def analyze_cmd(
                 store = state.store()
                 for c in calls:
                     store.add_call(c, replace=False)
+            total = len(calls)
         else:
             store = state.store()
-            calls = list(store.iter_calls(call)) if call else list(store.iter_calls())
+            ids = call or store.call_ids()
+            calls, total = store.iter_calls(ids), len(ids)
+        options: dict[str, Any] = {"workers": workers, "only": only, "settings": settings.analysers}
+        results = analyse_and_store(store, calls, **options) if store is not None and store_results \
+            else analyse_many(calls, **options)
         sink = out_file.open("w", encoding="utf-8") if out_file else None
         analysed = 0
         try:
-            with _progress(state, "analysing", len(calls)) as tick:
-                for result in analyse_many(calls, workers=workers, only=only, settings=settings.analysers):
+            with _progress(state, "analysing", total) as tick:
+                for result in results:
                     tick()
                     if isinstance(result, Failed):
                         err.print(f"[red]{result.call_id}[/red]: {result.error}")
                         problems += 1
                         continue
                     analysed += 1
-                    if store is not None and store_results:
-                        store.save_analysis(result)
                     if sink:
                         sink.write(result.model_dump_json() + "\n")
         finally:
@@ -308,9 +312,7 @@ def demo_cmd(
         store = Store.open(f"sqlite:///{db_path}")
         report = import_paths(store, [SAMPLES_DIR / "calls", SAMPLES_DIR / "outcomes.csv"])
         calls = list(store.iter_calls())
-        for result in analyse_many(calls):
-            if isinstance(result, CallAnalysis):
-                store.save_analysis(result)
+        failed = [r for r in analyse_and_store(store, calls) if isinstance(r, Failed)]
         summary = agent_summary(store)
         versions = sorted({f"{n} v{v}" for a in store.iter_analyses() for n, v in a.analysers.items()})
         store.close()
@@ -324,7 +326,7 @@ def demo_cmd(
         formats[c.source_format or "?"] = formats.get(c.source_format or "?", 0) + 1
     out.rule("[bold]heard demo[/bold]")
     out.print(f"Imported {report.added} sample calls ({', '.join(f'{n} {k}' for k, n in sorted(formats.items()))}); "
-              f"{report.outcomes_updated} outcome rows joined; {report.failed} problems.")
+              f"{report.outcomes_updated} outcome rows joined; {report.failed + len(failed)} problems.")
     out.print(f"Analysers: {', '.join(versions)}")
     table = Table(title="Per agent", header_style="bold")
     for col in ("team", "agent", "calls", "mean CSAT", "FCR rate", "mean duration", "agent talk share"):

@@ -12,6 +12,7 @@ from typing import Any
 from heard.errors import HeardError
 from heard.model import Call, CallAnalysis
 from heard.pipeline import analyse
+from heard.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,20 @@ def _chunks(calls: Iterable[Call], size: int) -> Iterator[list[Call]]:
     it = iter(calls)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def analyse_and_store(store: Store, calls: Iterable[Call], *, batch: int = 200,
+                      **options: Any) -> Iterator[CallAnalysis | Failed]:
+    """analyse_many, saving the analyses in the store a batch (one transaction) at a time."""
+    pending: list[CallAnalysis] = []
+    for result in analyse_many(calls, **options):
+        if isinstance(result, CallAnalysis):
+            pending.append(result)
+            if len(pending) >= batch:
+                store.save_analyses(pending)
+                pending = []
+        yield result
+    store.save_analyses(pending)
 
 
 def analyse_many(calls: Iterable[Call], *, workers: int = 1, only: list[str] | None = None,

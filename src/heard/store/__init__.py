@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from heard.errors import ConflictError, StoreError
@@ -27,6 +27,17 @@ from heard.store.schema import analyses, calls, outcomes, turns
 
 DEFAULT_URL = "sqlite:///heard.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+# Statements built once: SQLAlchemy then reuses their compiled form for every call.
+_FIND = select(calls.c.id, calls.c.content_hash).where(
+    or_(calls.c.content_hash == bindparam("digest"), calls.c.id == bindparam("call_id")))
+_INSERT_CALL = insert(calls)
+_INSERT_TURNS = insert(turns)
+_INSERT_OUTCOME = insert(outcomes)
+_DELETE_ANALYSIS = delete(analyses).where(analyses.c.call_id == bindparam("cid"),
+                                          analyses.c.analyser_key == bindparam("key"))
+_INSERT_ANALYSIS = insert(analyses)
 
 
 class Written(StrEnum):
@@ -109,10 +120,7 @@ class Store:
         digest = call.content_hash()
         try:
             with self.engine.begin() as conn:
-                found = conn.execute(
-                    select(calls.c.id, calls.c.content_hash).where(
-                        or_(calls.c.content_hash == digest, calls.c.id == call.id))
-                ).all()
+                found = conn.execute(_FIND, {"digest": digest, "call_id": call.id}).all()
                 if any(row.content_hash == digest for row in found):
                     return Written.SKIPPED
                 result = Written.ADDED
@@ -136,23 +144,24 @@ class Store:
 
     def _insert(self, conn: Connection, call: Call, digest: str, source_path: str | None) -> None:
         now = datetime.now(UTC)
-        conn.execute(insert(calls).values(
-            id=call.id, content_hash=digest, agent_id=call.agent_id, team=call.team, queue=call.queue,
-            reason=call.reason, channel=call.channel.value,
-            started_at=call.started_at.astimezone(UTC) if call.started_at else None, language=call.language,
-            meta=call.metadata, speaker_mapping=call.speaker_mapping.model_dump(mode="json")
-            if call.speaker_mapping else None, vendor_metrics=call.vendor_metrics,
-            source_format=call.source_format, source_path=source_path, n_turns=len(call.turns), imported_at=now,
-        ))
-        conn.execute(insert(turns), [
+        conn.execute(_INSERT_CALL, {
+            "id": call.id, "content_hash": digest, "agent_id": call.agent_id, "team": call.team,
+            "queue": call.queue, "reason": call.reason, "channel": call.channel.value,
+            "started_at": call.started_at.astimezone(UTC) if call.started_at else None, "language": call.language,
+            "meta": call.metadata, "speaker_mapping": call.speaker_mapping.model_dump(mode="json")
+            if call.speaker_mapping else None, "vendor_metrics": call.vendor_metrics,
+            "source_format": call.source_format, "source_path": source_path, "n_turns": len(call.turns),
+            "imported_at": now,
+        })
+        conn.execute(_INSERT_TURNS, [
             {"call_id": call.id, "idx": i, "speaker": t.speaker.value, "speaker_id": t.speaker_id,
              "start": t.start, "end": t.end, "text": t.text,
              "words": [w.model_dump(mode="json") for w in t.words] if t.words else None}
             for i, t in enumerate(call.turns)
         ])
         if call.outcome is not None:
-            conn.execute(insert(outcomes).values(call_id=call.id, data=call.outcome.model_dump(exclude_none=True),
-                                                 updated_at=now))
+            conn.execute(_INSERT_OUTCOME, {"call_id": call.id, "data": call.outcome.model_dump(exclude_none=True),
+                                           "updated_at": now})
 
     def apply_outcome(self, record: OutcomeRecord) -> Applied:
         """Join one metadata/outcome row to its stored call; idempotent."""
@@ -189,13 +198,19 @@ class Store:
 
     def save_analysis(self, analysis: CallAnalysis) -> None:
         """Store an analysis, replacing any earlier one made by the same analyser versions."""
-        key = ",".join(f"{n}@{v}" for n, v in sorted(analysis.analysers.items()))
+        self.save_analyses([analysis])
+
+    def save_analyses(self, batch: Sequence[CallAnalysis]) -> None:
+        """Store several analyses in one transaction: all of them or none."""
+        if not batch:
+            return
+        now = datetime.now(UTC)
+        rows = [{"call_id": a.call_id, "content_hash": a.content_hash,
+                 "analyser_key": ",".join(f"{n}@{v}" for n, v in sorted(a.analysers.items())),
+                 "analysers": a.analysers, "result": a.model_dump(mode="json"), "created_at": now} for a in batch]
         with self.engine.begin() as conn:
-            conn.execute(delete(analyses).where(analyses.c.call_id == analysis.call_id,
-                                                analyses.c.analyser_key == key))
-            conn.execute(insert(analyses).values(
-                call_id=analysis.call_id, content_hash=analysis.content_hash, analyser_key=key,
-                analysers=analysis.analysers, result=analysis.model_dump(mode="json"), created_at=datetime.now(UTC)))
+            conn.execute(_DELETE_ANALYSIS, [{"cid": r["call_id"], "key": r["analyser_key"]} for r in rows])
+            conn.execute(_INSERT_ANALYSIS, rows)
 
     # --- reading -------------------------------------------------------------------------------
 

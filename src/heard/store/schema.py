@@ -31,7 +31,7 @@ calls = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("language", String(16), nullable=False),
     Column("meta", JSON, nullable=False),
-    Column("speaker_mapping", JSON),
+    Column("speaker_mapping", JSON(none_as_null=True)),
     Column("vendor_metrics", JSON, nullable=False),
     Column("source_format", String(64)),
     Column("source_path", Text),
@@ -48,7 +48,7 @@ turns = Table(
     Column("start", Float),
     Column("end", Float),
     Column("text", Text, nullable=False),
-    Column("words", JSON),
+    Column("words", JSON(none_as_null=True)),  # SQL NULL, not JSON 'null', for turns without word times
 )
 
 outcomes = Table(
