@@ -16,11 +16,10 @@ if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/nu
 fi
 VERSION=$(ls /etc/postgresql | sort -V | tail -n 1)
 CONF=/etc/postgresql/$VERSION/main
-# Trust local TCP connections so tests can connect as postgres without a password (test machines only).
+# Trust local TCP connections so the tests can connect as postgres without a password (test machines
+# only). pg_hba.conf is read top-down and the first match wins, so the rule goes first.
 if ! grep -q "heard-tests" "$CONF/pg_hba.conf"; then
-  printf '# heard-tests\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | \
-    $SUDO tee -a "$CONF/pg_hba.conf" >/dev/null
-  $SUDO sed -i "1i host all all 127.0.0.1/32 trust" "$CONF/pg_hba.conf"
+  $SUDO sed -i '1i host all all 127.0.0.1/32 trust # heard-tests' "$CONF/pg_hba.conf"
 fi
 $SUDO pg_ctlcluster --skip-systemctl-redirect "$VERSION" main start || $SUDO pg_ctlcluster "$VERSION" main start
 for _ in $(seq 1 30); do ready && { echo "postgres: started $VERSION on $HOST:$PORT"; exit 0; }; sleep 1; done
