@@ -95,14 +95,19 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     assert len(lines) == 4 and json.loads(lines[0])["analysis"] is not None
 
 
-def test_cli_analyze_files_to_jsonl(tmp_path: Path) -> None:
+def test_cli_analyze_files_read_only_or_stored(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
     out_file = tmp_path / "results.jsonl"
-    code, _, _ = heard("analyze", "--no-store", "--out", str(out_file), str(FIXTURES / "amazon"),
-                       db=tmp_path / "h.db")
-    assert code == 0
+    code, _, _ = heard("analyze", "--out", str(out_file), str(FIXTURES / "amazon"), db=db)
+    assert code == 0 and not db.exists()  # files are analysed read-only by default
     results = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert len(results) == 5 and all(r["analysers"] == {"turns.basic": 1} for r in results)
-    assert not (tmp_path / "h.db").exists()
+    code, out, err = heard("analyze", str(FIXTURES / "captions"), db=db)
+    assert code == 0 and "3 call(s) analysed" in err
+    assert [json.loads(line)["call_id"] for line in out.splitlines()] == ["prefix", "sample", "voice"]
+    code, _, err = heard("analyze", "--store", str(FIXTURES / "deepgram"), db=db)
+    with Store.open(f"sqlite:///{db}") as store:
+        assert store.count_calls() == 3 and len(list(store.iter_analyses())) == 3
 
 
 @pytest.mark.parametrize("seed", [3])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,10 +20,9 @@ from rich.table import Table
 
 from heard import __version__
 from heard.config import Settings, load_settings
-from heard.errors import HeardError
+from heard.errors import HeardError, IngestError
 from heard.importer import ImportReport, import_paths
 from heard.ingest import FORMATS, expand_paths, read_path
-from heard.ingest.base import OutcomeRecord
 from heard.model import Call, CallAnalysis
 from heard.runners.local import Failed, analyse_and_store, analyse_many
 from heard.store import Store
@@ -128,43 +128,49 @@ def _print_import(report: ImportReport, state: State, as_json: bool) -> None:
 def analyze_cmd(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(help="Files to analyse; none = every stored call.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write one JSON object per call here.")] = None,
-    store_results: Annotated[bool, typer.Option("--store/--no-store", help="Save results in the store "
-                                                "(stored calls only; files are imported first with --store).")]
-    = True,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write one JSON object per call here (files without --out: to standard output).")]
+    = None,
+    store_results: Annotated[bool | None, typer.Option(
+        "--store/--no-store", help="Save calls and results in the store. Default: yes for stored calls; "
+        "no for files, which are then analysed read-only.")] = None,
     call: Annotated[list[str] | None, typer.Option("--call", help="Analyse only these stored call ids.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     only: Annotated[list[str] | None, typer.Option("--analyser", help="Run only these analysers.")] = None,
 ) -> None:
-    """Analyse calls from files or from the store; save results and/or write JSON lines."""
+    """Analyse stored calls (results saved in the store) or files (results written as JSON lines)."""
     state = _state(ctx)
     problems = 0
+    to_stdout = bool(paths) and out_file is None
     try:
         settings = state.settings
         store: Store | None = None
         calls: Iterable[Call]
-        if paths:
+        if paths and store_results:
+            store = state.store()
+            report = import_paths(store, paths, options=settings.ingest)
+            for problem in report.problems:
+                err.print(f"[yellow]{problem.where}[/yellow]: {problem.message}", soft_wrap=True)
+            problems += report.failed
+            calls, total = store.iter_calls(report.call_ids), len(report.call_ids)
+        elif paths:
             calls = []
             for path in expand_paths(paths):
                 for item in read_path(path, options=settings.ingest):
-                    if isinstance(item, Call):
-                        calls.append(item)
-                    elif not isinstance(item, OutcomeRecord):
+                    if isinstance(item, IngestError):
                         err.print(f"[yellow]{item.where}[/yellow]: {item.message} {item.hint or ''}")
                         problems += 1
-            if store_results and (out_file is None or state.db):
-                store = state.store()
-                for c in calls:
-                    store.add_call(c, replace=False)
+                    elif isinstance(item, Call):
+                        calls.append(item)
             total = len(calls)
         else:
             store = state.store()
             ids = call or store.call_ids()
             calls, total = store.iter_calls(ids), len(ids)
         options: dict[str, Any] = {"workers": workers, "only": only, "settings": settings.analysers}
-        results = analyse_and_store(store, calls, **options) if store is not None and store_results \
+        results = analyse_and_store(store, calls, **options) if store is not None and store_results is not False \
             else analyse_many(calls, **options)
-        sink = out_file.open("w", encoding="utf-8") if out_file else None
+        sink = out_file.open("w", encoding="utf-8") if out_file else sys.stdout if to_stdout else None
         analysed = 0
         try:
             with _progress(state, "analysing", total) as tick:
@@ -178,13 +184,13 @@ def analyze_cmd(
                     if sink:
                         sink.write(result.model_dump_json() + "\n")
         finally:
-            if sink:
+            if sink and sink is not sys.stdout:
                 sink.close()
     except HeardError as exc:
         _fail(exc)
     if not state.quiet or problems:
         where = f" -> {out_file}" if out_file else ""
-        out.print(f"{analysed} call(s) analysed, {problems} failed{where}")
+        (err if to_stdout else out).print(f"{analysed} call(s) analysed, {problems} failed{where}")
     raise typer.Exit(1 if problems else 0)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heard.errors import ConflictError, IngestError, StoreError
+from heard.errors import IngestError, StoreError
 from heard.ingest import expand_paths, read_path
 from heard.ingest.base import IngestOptions, OutcomeRecord
 from heard.model import Call
@@ -99,11 +99,7 @@ def import_paths(
 def _store_call(store: Store, call: Call, path: Path, replace: bool, report: ImportReport) -> None:
     try:
         written = store.add_call(call, source_path=str(path), replace=replace)
-    except ConflictError as exc:
-        report.failed += 1
-        report.problems.append(Problem(f"{path}, call {call.id}", str(exc)))
-        return
-    except StoreError as exc:
+    except StoreError as exc:  # ConflictError included: the id is stored with other content
         report.failed += 1
         report.problems.append(Problem(f"{path}, call {call.id}", str(exc)))
         return

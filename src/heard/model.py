@@ -31,7 +31,7 @@ class Channel(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+    model_config = ConfigDict(extra="forbid")
 
 
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]

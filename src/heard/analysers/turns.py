@@ -33,11 +33,10 @@ def basic(call: Call, settings: NoSettings) -> Output:
             Metric(name="mean_turn_seconds", value=round(talk / len(indices), 3) if talk is not None and indices
                    else None, unit="s", party=role, turns=indices, analyser=NAME),
         ]
-    duration = call.duration
-    if duration is not None:
-        starts = [t.start for t in call.turns if t.start is not None]
-        duration = round(duration - min(0.0, min(starts, default=0.0)), 3)
-    last = [len(call.turns) - 1] if call.turns else []
+    # As Amazon defines it: the largest turn end time, from the start of the recording.
+    ends = [i for i, t in enumerate(call.turns) if t.end is not None]
+    last = [max(ends, key=lambda i: call.turns[i].end or 0.0)] if ends else []
+    duration = round(call.turns[last[0]].end or 0.0, 3) if last else None
     metrics.append(Metric(name="duration", value=duration, unit="s", turns=last, analyser=NAME,
                           approximate=not call.has_turn_times and duration is not None))
     return Output(metrics=metrics)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from heard.errors import IngestError
 from heard.ingest.base import IngestOptions, Parsed, pydantic_to_ingest
-from heard.model import Call, Role, SpeakerMapping
+from heard.model import Call, SpeakerMapping
 
 
 def _is_call(obj: Any) -> bool:
@@ -96,5 +96,3 @@ class HeardJsonl:
                 continue
             yield _one(obj, path, options, number, self.name)
 
-
-__all__ = ["HeardJson", "HeardJsonl", "Role"]

@@ -136,11 +136,16 @@ class Store:
                     result = Written.REPLACED
                 self._insert(conn, call, digest, source_path)
                 return result
-        except IntegrityError:
+        except IntegrityError as exc:
             # Another writer stored the same content between our check and insert.
             if self.has_hash(digest):
                 return Written.SKIPPED
-            raise
+            raise StoreError(f"could not store call {call.id!r}: {exc.orig}",
+                             hint="Another import may be writing the same call; run the import again.") from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not store call {call.id!r}: {getattr(exc, 'orig', exc)}",
+                             hint="Check the database is reachable and not full or locked, then re-run the "
+                                  "import: calls already stored are skipped.") from None
 
     def _insert(self, conn: Connection, call: Call, digest: str, source_path: str | None) -> None:
         now = datetime.now(UTC)
