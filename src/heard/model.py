@@ -189,6 +189,7 @@ class Metric(_Strict):
     name: str
     value: float | int | None
     unit: str | None = None
+    label: str | None = Field(default=None, description="a category, e.g. a turn's sentiment label")
     party: Role | None = None
     turns: list[int] = Field(default_factory=list)
     approximate: bool = False

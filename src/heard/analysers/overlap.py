@@ -1,0 +1,103 @@
+"""overlap: who started speaking while the other party was speaking, and for how long.
+
+A turn that starts inside the other party's speech is a backchannel when it is short (at most
+`backchannel_max_words` words and `backchannel_max_seconds` long: "mhm", "okay", "right") and an
+interruption otherwise. Overlaps shorter than `min_overlap_seconds` are diarisation jitter and are
+ignored. The overlap is measured on word timings where the call has them. Each interruption also
+carries Amazon's way of timing it (from the interrupter's start to the end of the interrupted turn,
+chains merged) so the two can be compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from heard.analysers.registry import Need, Output, analyser
+from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.speech import BACKCHANNEL_MAX_SECONDS, BACKCHANNEL_MAX_WORDS, is_backchannel, overlap, turn_speech
+
+NAME = "overlap"
+
+
+class OverlapSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backchannel_max_words: int = Field(default=BACKCHANNEL_MAX_WORDS, ge=0)
+    backchannel_max_seconds: float = Field(default=BACKCHANNEL_MAX_SECONDS, ge=0)
+    min_overlap_seconds: float = Field(default=0.2, ge=0, description="shorter overlaps are ignored")
+    pause: float = Field(default=3.0, gt=0, description="a pause this long inside a turn is not speech")
+
+
+@dataclass
+class _Tally:
+    interruptions: int = 0
+    seconds: float = 0.0
+    backchannels: int = 0
+    turns: list[int] = field(default_factory=list)
+    amazon_spans: list[tuple[float, float]] = field(default_factory=list)
+
+
+@analyser(NAME, version=1, needs=(Need.TURN_TIMES,), settings=OverlapSettings, produces=(
+    "interruptions", "interruption_seconds", "backchannels", "overtalk_seconds", "interruption", "backchannel"))
+def overlaps(call: Call, settings: OverlapSettings) -> Output:
+    """Interruptions and backchannels per party, with how long each talked over the other."""
+    approximate = not call.has_word_times
+    findings: list[Finding] = []
+    counts = {Role.AGENT: _Tally(), Role.CUSTOMER: _Tally()}
+    for j, turn in enumerate(call.turns):
+        if turn.speaker not in counts or turn.start is None:
+            continue
+        other = Role.CUSTOMER if turn.speaker is Role.AGENT else Role.AGENT
+        # The other party's turn that was in progress when this one started.
+        ongoing = [i for i in range(j) if call.turns[i].speaker is other
+                   and (call.turns[i].start or 0) < turn.start < (call.turns[i].end or 0)]
+        if not ongoing:
+            continue
+        i = ongoing[-1]
+        shared = overlap(turn_speech(turn, settings.pause), turn_speech(call.turns[i], settings.pause))
+        if shared < settings.min_overlap_seconds:
+            continue
+        short = is_backchannel(turn, max_words=settings.backchannel_max_words,
+                               max_seconds=settings.backchannel_max_seconds)
+        label = "backchannel" if short else "interruption"
+        tally = counts[turn.speaker]
+        tally.turns.append(j)
+        if short:
+            tally.backchannels += 1
+        else:
+            tally.interruptions += 1
+            tally.seconds += shared
+            tally.amazon_spans.append((turn.start, call.turns[i].end or turn.start))
+        findings.append(Finding(
+            kind="overlap", label=label, analyser=NAME,
+            evidence=[Evidence(turn=i, time=call.turns[i].start), Evidence(turn=j, time=turn.start)],
+            detail={"by": turn.speaker.value, "of": other.value, "start": round(turn.start, 3),
+                    "overlap_seconds": round(shared, 3),
+                    "floor_taken": (turn.end or 0) > (call.turns[i].end or 0), "approximate": approximate}))
+    metrics: list[Metric] = []
+    for role, tally in counts.items():
+        chains = _chains(tally.amazon_spans)
+
+        def add(name: str, value: float, unit: str | None = None, approx: bool = False, role: Role = role,
+                tally: _Tally = tally) -> None:
+            metrics.append(Metric(name=name, value=value, unit=unit, party=role, turns=list(tally.turns),
+                                  analyser=NAME, approximate=approx))
+
+        add("interruptions", tally.interruptions)
+        add("interruption_seconds", round(tally.seconds, 3), "s", approximate)
+        add("backchannels", tally.backchannels)
+        add("amazon_interruptions", len(chains))
+        add("amazon_interruption_seconds", round(sum(e - s for s, e in chains), 3), "s", approximate)
+    return Output(metrics=metrics, findings=findings)
+
+
+def _chains(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Amazon merges interruptions whose spans touch into one."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,132 @@
+"""sentiment: per-turn sentiment, per party overall / by quarter / trajectory / recovery, escalation
+moments tied to the agent turn before them, and frustration cues the lexicon misses.
+
+Sentiment is about the customer: agent turns are scored with empathy and apology phrases removed
+(see heard/sentiment.py). Quarters run from 0 to each party's own last turn end, as Amazon's do,
+and are also given on Amazon's -5..+5 scale. Without turn times, quarters and slope use turn order
+and are marked approximate.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from heard.analysers.registry import Output, analyser
+from heard.frustration import find_cues, questions
+from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.sentiment import label, score, score_agent
+from heard.speech import is_backchannel, word_count
+
+NAME = "sentiment"
+STRONG_CUES = {"manager_request", "cancel_threat", "profanity"}
+
+
+class SentimentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    neutral_band: float = Field(default=0.05, ge=0, lt=1, description="|compound| below this is neutral")
+    drop: float = Field(default=0.5, gt=0, description="a customer turn this much below the previous one escalates")
+    drop_floor: float = Field(default=-0.3, description="...and at or below this score")
+    sustained_below: float = Field(default=-0.4, description="customer turns at or below this are negative")
+    sustained_turns: int = Field(default=2, ge=2, description="this many negative customer turns in a row escalate")
+    mask_agent_empathy: bool = True
+
+
+@analyser(NAME, version=1, settings=SentimentSettings, produces=(
+    "sentiment", "sentiment_overall", "sentiment_overall_amazon", "sentiment_quarter", "sentiment_quarter_amazon",
+    "sentiment_slope", "sentiment_recovery", "escalation", "frustration_cue"))
+def sentiment(call: Call, settings: SentimentSettings) -> Output:
+    """Per-turn sentiment and its shape over the call, escalation moments and frustration cues."""
+    metrics: list[Metric] = []
+    findings: list[Finding] = []
+    timed = call.has_turn_times
+    scores: list[float] = []
+    for i, turn in enumerate(call.turns):
+        scorer = score_agent if turn.speaker is Role.AGENT and settings.mask_agent_empathy else score
+        compound, pos, neg = scorer(turn.text)
+        scores.append(compound)
+        metrics.append(Metric(name="sentiment", value=round(compound, 4), label=label(compound, pos, neg,
+                              settings.neutral_band), party=turn.speaker, turns=[i], analyser=NAME))
+
+    for role in (Role.AGENT, Role.CUSTOMER):
+        own = [i for i, t in enumerate(call.turns) if t.speaker is role]
+        if not own:
+            continue
+        weights = {i: max(1, word_count(call.turns[i])) for i in own}
+        overall = sum(scores[i] * weights[i] for i in own) / sum(weights.values())
+        metrics.append(Metric(name="sentiment_overall", value=round(overall, 4), party=role, turns=own, analyser=NAME))
+        metrics.append(Metric(name="sentiment_overall_amazon", value=round(5 * overall, 2), party=role, turns=own,
+                              analyser=NAME))
+        position = _positions(call, own)
+        end = max(position.values()) if timed else float(len(call.turns))
+        for q in range(4):
+            lo, hi = end * q / 4, end * (q + 1) / 4
+            inside = [i for i in own if lo <= position[i] < hi or (q == 3 and position[i] >= hi)]
+            value = sum(scores[i] * weights[i] for i in inside) / sum(weights[i] for i in inside) if inside else None
+            for name, factor in (("sentiment_quarter", 1), ("sentiment_quarter_amazon", 5)):
+                metrics.append(Metric(name=name, value=None if value is None else round(factor * value, 4),
+                                      label=f"Q{q + 1}", party=role, turns=inside, analyser=NAME,
+                                      approximate=not timed))
+        metrics.append(Metric(name="sentiment_slope", value=_slope([(position[i] / (60 if timed else 1), scores[i])
+                                                                    for i in own]),
+                              unit="per minute" if timed else "per turn", party=role, turns=own, analyser=NAME,
+                              approximate=not timed))
+        k = max(1, min(3, len(own) // 2))
+        recovery = sum(scores[i] for i in own[-k:]) / k - sum(scores[i] for i in own[:k]) / k
+        metrics.append(Metric(name="sentiment_recovery", value=round(recovery, 4), party=role,
+                              turns=own[:k] + own[-k:], analyser=NAME))
+
+    findings += _cues_and_escalations(call, scores, settings)
+    return Output(metrics=metrics, findings=findings)
+
+
+def _positions(call: Call, turns: list[int]) -> dict[int, float]:
+    """Where each turn sits: its midpoint in seconds, or its index when the call has no times."""
+    if call.has_turn_times:
+        return {i: ((call.turns[i].start or 0) + (call.turns[i].end or 0)) / 2 for i in turns}
+    return {i: float(i) for i in turns}
+
+
+def _slope(points: list[tuple[float, float]]) -> float | None:
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    return round(sum((x - mx) * (y - my) for x, y in points) / var, 4) if var else None
+
+
+def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSettings) -> list[Finding]:
+    findings: list[Finding] = []
+    asked: list[set[str]] = []
+    previous: float | None = None
+    run = 0
+    for i, turn in enumerate(call.turns):
+        if turn.speaker is not Role.CUSTOMER:
+            continue
+        cues = find_cues(turn.text, asked)
+        asked += questions(turn.text)
+        for cue in cues:
+            findings.append(Finding(kind="frustration_cue", label=cue.kind, analyser=NAME, evidence=[
+                Evidence(turn=i, span=cue.span, text=cue.text, time=turn.start)]))
+        if is_backchannel(turn):
+            continue
+        reasons = []
+        s = scores[i]
+        if previous is not None and previous - s >= settings.drop and s <= settings.drop_floor:
+            reasons.append(f"sharp drop ({previous:+.2f} to {s:+.2f})")
+        run = run + 1 if s <= settings.sustained_below else 0
+        if run == settings.sustained_turns:
+            reasons.append(f"{run} negative customer turns in a row")
+        strong = sorted({c.kind for c in cues} & STRONG_CUES)
+        reasons += [f"cue: {kind}" for kind in strong]
+        if reasons:
+            before = next((j for j in range(i - 1, -1, -1) if call.turns[j].speaker is Role.AGENT
+                           and not is_backchannel(call.turns[j])), None)
+            evidence = ([Evidence(turn=before, time=call.turns[before].start)] if before is not None else []) + [
+                Evidence(turn=i, time=turn.start)]
+            findings.append(Finding(kind="escalation", label="escalation", analyser=NAME, evidence=evidence,
+                                    detail={"reasons": reasons, "customer_turn": i, "agent_turn_before": before,
+                                            "score": round(s, 4)}))
+        previous = s
+    return findings

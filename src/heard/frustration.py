@@ -1,0 +1,67 @@
+"""Frustration cues a sentiment lexicon misses or misreads: repeat contact, a manager request, a
+cancellation threat, frustration words ("fed up" is not in VADER's lexicon), a question asked
+again, shouting in capitals, profanity.
+
+Pure functions over text, shared by the sentiment analyser and (later) live assist. Each cue comes
+with the character span of its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from heard.speech import tokens
+
+CUES: dict[str, list[str]] = {
+    "repeat_contact": [
+        r"\b(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|several|many|multiple|few|\d+) times?\b[^.?!]{0,30}"
+        r"\b(?:call\w*|contact\w*|rung|ring\w*|chat\w*|spoke|told|asked)",
+        r"\b(?:call\w*|contact\w*|rung|ring\w*|spoke)\b[^.?!]{0,20}\b(?:second|third|fourth|fifth|several|many|"
+        r"multiple|\d+) times?\b",
+        r"\bthis is the (?:second|third|fourth|fifth|sixth|\w+th) time\b",
+        r"\bi (?:already |have already |'ve already )?(?:called|rang|contacted you|spoke to)\b[^.?!]{0,20}"
+        r"\b(?:yesterday|before|last week|already|twice|again)\b",
+    ],
+    "manager_request": [r"\b(?:speak|talk) (?:to|with) (?:a|your|the|someone) ?(?:manager|supervisor|senior|"
+                        r"team leader|someone in charge)", r"\bescalate\b", r"\b(?:make|raise|file) a complaint\b"],
+    "cancel_threat": [r"\bcancel\w*\b", r"\bclose my account\b", r"\bswitch(?:ing)? (?:provider|network|to)\b",
+                      r"\b(?:go|going|take my business) elsewhere\b", r"\bleave (?:you|northwind)\b", r"\bleaving\b"],
+    "frustration_words": [r"\b(?:fed up|sick (?:of|and tired)|had enough|furious|livid|fuming|unacceptable|"
+                          r"ridiculous|a joke|useless|pathetic|wits'? end|disgusted|outrageous|nightmare)\b"],
+    "profanity": [r"\b(?:damn\w*|bloody|crap\w*|shit\w*|bullshit|fuck\w*|piss\w*|arse\w*|asshole|bastard\w*|wtf|"
+                  r"what the hell|the hell)\b"],
+}
+ALL_CAPS = re.compile(r"\b[A-Z]{3,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
+_COMPILED = {name: re.compile("|".join(patterns), re.I) for name, patterns in CUES.items()}
+_STOP = {"i", "you", "the", "a", "an", "is", "it", "to", "my", "me", "do", "does", "can", "could", "will", "what",
+         "when", "why", "how", "so", "and", "that", "this", "of", "for", "on", "in", "be", "are", "was", "just"}
+
+
+@dataclass(frozen=True)
+class Cue:
+    kind: str
+    span: tuple[int, int]
+    text: str
+
+
+def find_cues(text: str, earlier_questions: list[set[str]] | None = None) -> list[Cue]:
+    """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
+    questions, to spot a question asked again (at least half of its content words shared)."""
+    found = [Cue(kind, m.span(), m.group(0)) for kind, pattern in _COMPILED.items() for m in pattern.finditer(text)]
+    found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)]
+    if earlier_questions is not None:
+        for m in re.finditer(r"[^.?!]*\?", text):
+            words = content_words(m.group(0))
+            if len(words) >= 2 and any(len(words & q) / len(words | q) >= 0.5 for q in earlier_questions):
+                found.append(Cue("repeated_question", (m.start() + len(m.group(0)) - len(m.group(0).lstrip()),
+                                                        m.end()), m.group(0).strip()))
+    return sorted(found, key=lambda c: c.span)
+
+
+def content_words(text: str) -> set[str]:
+    return {t for t in tokens(text) if t not in _STOP}
+
+
+def questions(text: str) -> list[set[str]]:
+    return [content_words(q) for q in re.findall(r"[^.?!]*\?", text) if len(content_words(q)) >= 2]

@@ -1,0 +1,99 @@
+"""When each party is actually speaking: intervals from word timings where they exist, else from turns.
+
+Pure helpers shared by the timing, overlap and sentiment analysers. Intervals are (start, end)
+pairs in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from heard.model import Call, Role, Turn
+
+Interval = tuple[float, float]
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens ("I'm" stays one token)."""
+    return [t.lower() for t in TOKEN.findall(text)]
+
+
+def word_count(turn: Turn) -> int:
+    """Words as Amazon counts them: recognised word items when present, else whitespace tokens."""
+    return len(turn.words) if turn.words else len(turn.text.split())
+
+
+def turn_speech(turn: Turn, pause: float) -> list[Interval]:
+    """The turn's speech, split at pauses between its words of at least `pause` seconds."""
+    if turn.start is None or turn.end is None:
+        return []
+    if not turn.words:
+        return [(turn.start, turn.end)]
+    spans: list[Interval] = []
+    run_start, run_end = turn.words[0].start, turn.words[0].end
+    for word in turn.words[1:]:
+        if word.start - run_end >= pause:
+            spans.append((run_start, run_end))
+            run_start = word.start
+        run_end = max(run_end, word.end)
+    spans.append((run_start, run_end))
+    # The turn's own bounds win at its edges (a vendor's turn can start a little before its first word).
+    spans[0] = (min(turn.start, spans[0][0]), spans[0][1])
+    spans[-1] = (spans[-1][0], max(turn.end, spans[-1][1]))
+    return spans
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def total(intervals: Iterable[Interval]) -> float:
+    return sum(end - start for start, end in intervals)
+
+
+def gaps(intervals: Sequence[Interval], *, minimum: float, origin: float = 0.0) -> list[Interval]:
+    """Stretches of at least `minimum` seconds not covered by the (merged) intervals, from `origin`."""
+    found: list[Interval] = []
+    cursor = origin
+    for start, end in merge(intervals):
+        if start - cursor >= minimum:
+            found.append((cursor, start))
+        cursor = max(cursor, end)
+    return found
+
+
+def overlap(a: Sequence[Interval], b: Sequence[Interval]) -> float:
+    """Seconds covered by both interval lists."""
+    shared = 0.0
+    for a_start, a_end in merge(a):
+        for b_start, b_end in merge(b):
+            shared += max(0.0, min(a_end, b_end) - max(a_start, b_start))
+    return shared
+
+
+def party_speech(call: Call, role: Role, pause: float) -> list[Interval]:
+    return merge(span for t in call.turns if t.speaker is role for span in turn_speech(t, pause))
+
+
+BACKCHANNEL_MAX_WORDS = 3
+BACKCHANNEL_MAX_SECONDS = 1.5
+
+
+def is_backchannel(turn: Turn, *, max_words: int = BACKCHANNEL_MAX_WORDS,
+                   max_seconds: float = BACKCHANNEL_MAX_SECONDS) -> bool:
+    """A short listening signal ("mhm", "okay", "right, yeah") rather than a bid for the floor."""
+    duration = turn.duration
+    return len(tokens(turn.text)) <= max_words and (duration is None or duration <= max_seconds)
+
+
+def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern for a list of phrase regexes, each matched on word boundaries."""
+    return re.compile("|".join(rf"\b(?:{p})\b" for p in phrases), re.I)
