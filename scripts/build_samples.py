@@ -52,7 +52,10 @@ def parse_source(text: str) -> list[dict]:
             elif line.startswith("comment "):
                 call["comment"] = line[8:].strip()
             elif line[:2] in ("A:", "C:"):
-                call["turns"].append((line[0], line[2:].strip()))
+                text = line[2:].strip()
+                if re.search(r".\((?:pause|overlap) ", text):
+                    raise SystemExit(f"{call['id']}: (pause)/(overlap) must start the turn: {line!r}")
+                call["turns"].append((line[0], text))
             else:
                 raise SystemExit(f"{call['id']}: cannot read line {line!r}")
         calls.append(call)

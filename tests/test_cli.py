@@ -74,10 +74,13 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     code, out, _ = heard("analyze", db=db)
     assert code == 0 and "4 call(s) analysed, 0 failed" in out
     code, out, _ = heard("show", "heard-1", db=db)
-    assert code == 0 and "charged twice" in out and "talk_time agent: 9.2 s" in out and "csat=5" in out
+    assert code == 0 and "charged twice" in out and "csat=5" in out
+    talk_row = next(line for line in out.splitlines() if line.strip().startswith("talk_time (s)"))
+    assert talk_row.split()[2:4] == ["~9.20", "~5.90"]  # agent, customer; turn timings only
     code, out, _ = heard("show", "--json", "heard-1", db=db)
     shown = json.loads(out)
-    assert shown["call"]["id"] == "heard-1" and shown["analysis"]["analysers"] == {"turns.basic": 1}
+    assert shown["call"]["id"] == "heard-1"
+    assert shown["analysis"]["analysers"] == {"overlap": 1, "sentiment": 1, "timing": 1, "turns.basic": 2}
     code, _, err = heard("show", "nope", db=db)
     assert code == 2 and "no stored call" in err
     for fmt in ("csv", "jsonl", "parquet"):
@@ -87,7 +90,11 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     rows = list(csv.DictReader((tmp_path / "out.csv").open()))
     assert {r["call_id"] for r in rows} == {"heard-1", "heard-l0", "heard-l1", "heard-l2"}
     first = next(r for r in rows if r["call_id"] == "heard-1")
-    assert (first["outcome_csat"], first["talk_time_agent"], first["analysers"]) == ("5", "9.2", "turns.basic@1")
+    assert (first["outcome_csat"], first["talk_time_agent"]) == ("5", "9.2")
+    assert first["analysers"] == "overlap@1,sentiment@1,timing@1,turns.basic@2"
+    # The customer's quarters run to their last turn end (19.6 s); no customer turn is centred in Q1.
+    assert first["sentiment_quarter_q1_customer"] == "" and first["sentiment_quarter_q2_customer"] != ""
+    assert "turn_sentiment_agent" not in first
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 4
@@ -101,7 +108,7 @@ def test_cli_analyze_files_read_only_or_stored(tmp_path: Path) -> None:
     code, _, _ = heard("analyze", "--out", str(out_file), str(FIXTURES / "amazon"), db=db)
     assert code == 0 and not db.exists()  # files are analysed read-only by default
     results = [json.loads(line) for line in out_file.read_text().splitlines()]
-    assert len(results) == 5 and all(r["analysers"] == {"turns.basic": 1} for r in results)
+    assert len(results) == 7 and all(r["analysers"]["timing"] == 1 for r in results)
     code, out, err = heard("analyze", str(FIXTURES / "captions"), db=db)
     assert code == 0 and "3 call(s) analysed" in err
     assert [json.loads(line)["call_id"] for line in out.splitlines()] == ["prefix", "sample", "voice"]
@@ -165,4 +172,4 @@ def test_cli_formats_lists_every_format() -> None:
 def test_cli_console_script_runs(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "heard.cli", "--db", str(tmp_path / "h.db"), "import",
                              str(FIXTURES / "amazon")], capture_output=True, text=True)
-    assert result.returncode == 0 and "5 imported" in result.stdout
+    assert result.returncode == 0 and "7 imported" in result.stdout

@@ -16,24 +16,23 @@ from tests.conftest import make_call
 @pytest.mark.parametrize("call", [make_call(turns=4)])
 def test_pipeline_turns_basic_metrics(call: Call) -> None:
     result = analyse(call, only=["turns.basic"])
-    assert result.analysers == {"turns.basic": 1}
+    assert result.analysers == {"turns.basic": 2}
     turns = result.metric("turns", Role.AGENT)
     assert turns is not None and turns.value == 2 and turns.turns == [0, 2]
-    talk = result.metric("talk_time", Role.CUSTOMER)
-    assert talk is not None and talk.value == 6.0 and talk.unit == "s"
-    words = result.metric("words", Role.CUSTOMER)
-    assert words is not None and words.value == len(["Hi,", "I", "was", "charged", "twice", "for", "my", "bill."]) + 2
-    duration = result.metric("duration")
-    assert duration is not None and duration.value == 15.0 and not duration.approximate
+    seconds = result.metric("seconds_in_turns", Role.CUSTOMER)
+    assert seconds is not None and seconds.value == 6.0 and seconds.unit == "s"
+    mean = result.metric("mean_turn_seconds", Role.CUSTOMER)
+    assert mean is not None and mean.value == 3.0
 
 
 @pytest.mark.parametrize("call", [make_call(turns=3, timed=False)])
 def test_pipeline_untimed_call_has_no_durations(call: Call) -> None:
-    result = analyse(call, only=["turns.basic"])
-    talk = result.metric("talk_time", Role.AGENT)
-    assert talk is not None and talk.value is None
+    result = analyse(call)
+    seconds = result.metric("seconds_in_turns", Role.AGENT)
+    assert seconds is not None and seconds.value is None
     turns = result.metric("turns", Role.AGENT)
     assert turns is not None and turns.value == 2
+    assert set(result.skipped) == {"timing", "overlap"} and "turn start/end" in result.skipped["timing"]
 
 
 @pytest.mark.parametrize("call", [make_call()])

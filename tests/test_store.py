@@ -29,7 +29,7 @@ def test_store_round_trip(store: Store) -> None:
             if isinstance(item, Call):
                 assert store.add_call(item) is Written.ADDED
                 assert store.get_call(item.id) == item
-    assert store.count_calls() == 12  # every .json fixture but outcomes.json
+    assert store.count_calls() == 14  # every .json fixture but outcomes.json
 
 
 def test_store_same_content_twice_is_skipped(store: Store) -> None:
@@ -54,9 +54,9 @@ def test_store_import_is_idempotent(store: Store) -> None:
     paths = [FIXTURES / "heard", FIXTURES / "amazon", FIXTURES / "captions"]
     first = import_paths(store, paths)
     second = import_paths(store, paths)
-    assert (first.added, first.failed) == (12, 0)
-    assert (second.added, second.skipped, second.failed) == (0, 12, 0)
-    assert store.count_calls() == 12
+    assert (first.added, first.failed) == (14, 0)  # 4 heard, 7 Amazon (2 under compare/), 3 captions
+    assert (second.added, second.skipped, second.failed) == (0, 14, 0)
+    assert store.count_calls() == 14
 
 
 def test_store_outcomes_join_by_call_id(store: Store) -> None:
@@ -88,7 +88,7 @@ def test_store_analysis_records_versions_and_replaces_same_versions(store: Store
     store.save_analysis(analyse(call))
     store.save_analysis(analyse(call))
     latest = store.latest_analysis("c-1")
-    assert latest is not None and latest.analysers == {"turns.basic": 1}
+    assert latest is not None and latest.analysers == {"overlap": 1, "sentiment": 1, "timing": 1, "turns.basic": 2}
     assert latest.content_hash == call.content_hash()
     assert len(list(store.iter_analyses())) == 1
 

@@ -228,40 +228,94 @@ def _clock(seconds: float | None) -> str:
     return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
 
 
+LANE_STYLE = {"time": "dim", "agent": "cyan", "customer": "magenta", "events": "bold red", "silence": "yellow",
+              "feeling": "green"}
+
+
 def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
-    facts = [f"[bold]{call.id}[/bold]", f"agent {call.agent_id or '?'}", f"team {call.team or '?'}",
+    from heard.timeline import LABEL_WIDTH, render
+
+    facts = [f"[bold]{escape(call.id)}[/bold]", f"agent {call.agent_id or '?'}", f"team {call.team or '?'}",
              f"queue {call.queue or '?'}", call.channel.value]
     if call.reason:
         facts.append(f"reason {call.reason}")
     out.print("  ·  ".join(facts))
     if call.speaker_mapping and call.speaker_mapping.method == "heuristic":
         out.print(f"[dim]speakers guessed ({call.speaker_mapping.confidence:.0%} sure): "
-                  f"{call.speaker_mapping.reason}[/dim]")
+                  f"{escape(call.speaker_mapping.reason or '')}[/dim]")
+    for lane in render(call, analysis, width=min(out.width, 120)):
+        style = LANE_STYLE.get(lane.name, "")
+        out.print(f"[dim]{lane.name:<{LABEL_WIDTH}}[/dim][{style}]{escape(lane.text)}[/{style}]", highlight=False,
+                  soft_wrap=True)
+    sentiment = {m.turns[0]: m for m in analysis.metrics if m.name == "turn_sentiment"} if analysis else {}
+    marks = _turn_marks(analysis)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("time", style="dim", no_wrap=True)
     table.add_column("speaker", no_wrap=True)
+    table.add_column("feel", justify="right", no_wrap=True)
     table.add_column("text")
     for i, t in enumerate(call.turns):
+        for note in marks.get(("before", i), []):
+            table.add_row("", "", "", "", f"[yellow]{note}[/yellow]")
         style = ROLE_STYLE[t.speaker.value]
-        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]",
-                      escape(t.text))
+        s = sentiment.get(i)
+        feel = "" if s is None or s.value is None else f"{s.value:+.2f}"
+        tags = "".join(f" [red]{escape(m)}[/red]" for m in marks.get(("on", i), []))
+        table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]", feel,
+                      escape(t.text) + tags)
     out.print(table)
     if call.outcome:
         parts = [f"{k}={v}" for k, v in call.outcome.model_dump(exclude_none=True).items() if k != "survey_comment"]
         out.print("[bold]outcome[/bold] " + ", ".join(parts))
         if call.outcome.survey_comment:
-            out.print(f'[bold]survey[/bold] "{call.outcome.survey_comment}"')
+            out.print(f'[bold]survey[/bold] "{escape(call.outcome.survey_comment)}"')
     if analysis is None:
         out.print("[dim]not analysed yet: run `heard analyze`[/dim]")
         return
     versions = ", ".join(f"{n} v{v}" for n, v in sorted(analysis.analysers.items()))
-    out.print(f"[bold]metrics[/bold] [dim]({versions})[/dim]")
+    table = Table(title=f"metrics ({versions})", title_justify="left", header_style="bold", box=None)
+    for col in ("metric", "agent", "customer", "call"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    cells: dict[str, dict[str, str]] = {}
     for m in analysis.metrics:
-        who = f" {m.party.value}" if m.party else ""
-        unit = f" {m.unit}" if m.unit and m.value is not None else ""
-        approx = " (approximate)" if m.approximate else ""
-        out.print(f"  {m.name}{who}: {m.value if m.value is not None else 'n/a'}{unit}{approx}")
+        if m.name.startswith("turn_") or m.name.endswith("_amazon") or m.name.startswith("amazon_"):
+            continue  # per-turn figures are in the table above; Amazon-scale copies are in --json
+        who = m.party.value if m.party else "call"
+        value = "–" if m.value is None else f"{m.value:.2f}" if isinstance(m.value, float) else str(m.value)
+        text = f"{'~' if m.approximate and m.value is not None else ''}{value}"
+        cell = cells.setdefault(m.name + (f" ({m.unit})" if m.unit and m.unit != "ratio" else ""), {})
+        cell[who] = f"{cell[who]} {text}" if who in cell else text
+    for name, by in cells.items():
+        table.add_row(name, by.get("agent", ""), by.get("customer", ""), by.get("call", ""))
+    out.print(table)
+    out.print("[dim]~ approximate: only turn timings were available. Quarters read Q1 to Q4.[/dim]")
+    if analysis.skipped:
+        for name, why in analysis.skipped.items():
+            out.print(f"[dim]{name} did not run: {why}[/dim]")
+
+
+def _turn_marks(analysis: CallAnalysis | None) -> dict[tuple[str, int], list[str]]:
+    """Notes to print with turns: silences before a turn, interruptions, escalations and cues on it."""
+    marks: dict[tuple[str, int], list[str]] = {}
+    if analysis is None:
+        return marks
+    for f in analysis.findings:
+        if f.kind == "non_talk":
+            after = max(e.turn for e in f.evidence) if f.evidence else 0
+            where = "before" if f.detail.get("inside_turn") is None else "on"
+            name = "hold" if f.label == "hold" else "dead air"
+            marks.setdefault((where, after if where == "before" else f.detail["inside_turn"]), []).append(
+                f"— {f.detail['duration']:g} s {name} —")
+        elif f.kind == "overlap" and f.label == "interruption":
+            seconds = f.detail["overlap_seconds"]
+            marks.setdefault(("on", f.evidence[-1].turn), []).append(f"⤷ interrupts ({seconds:g} s)")
+        elif f.kind == "escalation":
+            marks.setdefault(("on", f.detail["customer_turn"]), []).append("! escalation: " + "; ".join(
+                f.detail["reasons"]))
+        elif f.kind == "frustration_cue":
+            marks.setdefault(("on", f.evidence[0].turn), []).append(f"[{f.label}]")
+    return marks
 
 
 @app.command("export")
@@ -361,6 +415,62 @@ def _pct(v: float | None) -> str:
 
 def _dur(v: float | None) -> str:
     return "–" if v is None else f"{int(v // 60)}m{int(v % 60):02d}s"
+
+
+@app.command("compare-metrics")
+def compare_metrics_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Amazon Call Analytics or Contact Lens files (or folders).")],
+    strict: Annotated[bool, typer.Option(help="Exit 1 when a figure is outside its tolerance.")] = False,
+) -> None:
+    """Print heard's talk time, words per minute, non-talk time and interruptions beside Amazon's.
+
+    Ends with one JSON line of the deviations.
+    """
+    from heard.compare import compare_call, summary
+    from heard.pipeline import analyse
+
+    state = _state(ctx)
+    rows, matches, skipped = [], [], []
+    try:
+        for path in expand_paths(paths):
+            for item in read_path(path, options=state.settings.ingest):
+                if isinstance(item, IngestError):
+                    err.print(f"[yellow]{item.where}[/yellow]: {item.message}")
+                    continue
+                if not isinstance(item, Call):
+                    continue
+                call_rows, match = compare_call(item, analyse(item, settings=state.settings.analysers))
+                if not call_rows:
+                    skipped.append(item.id)
+                    continue
+                rows += call_rows
+                matches.append(match)
+    except HeardError as exc:
+        _fail(exc)
+    if not state.quiet:
+        notes: list[str] = []
+        for call_id in dict.fromkeys(r.call_id for r in rows):
+            table = Table(title=call_id, title_justify="left", header_style="bold", box=None)
+            for col in ("party", "metric", "heard", "Amazon", "deviation", "ok"):
+                table.add_column(col, justify="right" if col in ("heard", "Amazon", "deviation") else "left")
+            for r in (r for r in rows if r.call_id == call_id):
+                ok = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "–"}[r.within]
+                if r.note:
+                    if r.note not in notes:
+                        notes.append(r.note)
+                    ok += f" [{notes.index(r.note) + 1}]"
+                table.add_row(r.party or "call", r.metric, _fmt(r.heard), _fmt(r.amazon), _fmt(r.deviation), ok)
+            out.print(table)
+        for n, note in enumerate(notes, 1):
+            out.print(f"[{n}] {escape(note)}")
+    result = summary(rows, matches, skipped)
+    print(json.dumps(result))
+    raise typer.Exit(1 if strict and not result["all_within_tolerance"] else 0)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
 
 
 @app.command("formats")

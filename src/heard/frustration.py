@@ -32,7 +32,8 @@ CUES: dict[str, list[str]] = {
     "profanity": [r"\b(?:damn\w*|bloody|crap\w*|shit\w*|bullshit|fuck\w*|piss\w*|arse\w*|asshole|bastard\w*|wtf|"
                   r"what the hell|the hell)\b"],
 }
-ALL_CAPS = re.compile(r"\b[A-Z]{3,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
+# Two or more capitalised words with one of four letters or more ("SO ANGRY", not "PIN" or "N W").
+ALL_CAPS = re.compile(r"\b[A-Z]{2,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
 _COMPILED = {name: re.compile("|".join(patterns), re.I) for name, patterns in CUES.items()}
 _STOP = {"i", "you", "the", "a", "an", "is", "it", "to", "my", "me", "do", "does", "can", "could", "will", "what",
          "when", "why", "how", "so", "and", "that", "this", "of", "for", "on", "in", "be", "are", "was", "just"}
@@ -49,7 +50,8 @@ def find_cues(text: str, earlier_questions: list[set[str]] | None = None) -> lis
     """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
     questions, to spot a question asked again (at least half of its content words shared)."""
     found = [Cue(kind, m.span(), m.group(0)) for kind, pattern in _COMPILED.items() for m in pattern.finditer(text)]
-    found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)]
+    found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)
+              if max(len(w.strip("!?.")) for w in m.group(0).split()) >= 4]
     if earlier_questions is not None:
         for m in re.finditer(r"[^.?!]*\?", text):
             words = content_words(m.group(0))

@@ -30,7 +30,10 @@ def call_row(call: Call, analysis: CallAnalysis | None) -> dict[str, Any]:
     if analysis is not None:
         row["analysers"] = ",".join(f"{n}@{v}" for n, v in sorted(analysis.analysers.items()))
         for m in analysis.metrics:
-            row[f"{m.name}_{m.party.value}" if m.party else m.name] = m.value
+            if m.name.startswith("turn_"):  # per-turn figures belong in the JSONL export, not one row per call
+                continue
+            key = "_".join(p for p in (m.name, (m.label or "").lower(), m.party.value if m.party else "") if p)
+            row[key] = m.value
     return row
 
 
@@ -88,13 +91,11 @@ def agent_summary(store: Store) -> list[dict[str, Any]]:
 
     summary = []
     for (team, agent), rows in sorted(groups.items()):
-        shares = [r["talk_time_agent"] / (r["talk_time_agent"] + r["talk_time_customer"])
-                  for r in rows if r.get("talk_time_agent") and r.get("talk_time_customer")]
         summary.append({
             "team": team, "agent_id": agent, "calls": len(rows),
             "csat": avg([r["outcome_csat"] for r in rows]),
             "fcr_rate": avg([r["outcome_fcr"] for r in rows]),
             "mean_duration_s": avg([r.get("duration") for r in rows]),
-            "agent_talk_share": avg(shares),
+            "agent_talk_share": avg([r.get("talk_share_agent") for r in rows]),
         })
     return summary

@@ -22,12 +22,13 @@ from heard.errors import AnalysisError
 VADER_LEXICON_SHA256 = "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5"
 
 EMPATHY_MASK = re.compile("|".join([
-    r"\bi'?m (?:so |really |very |truly |terribly |awfully )?sorry\b(?: (?:to hear (?:that|about \w+)|about (?:that|this"
-    r"|the \w+)|for (?:the|any|that|this|your|keeping) [\w ]{0,30}?(?=[.,!?;]|$)|you(?:'ve| have| had)? [\w ]{0,40}?"
-    r"(?=[.,!?;]|$)))?",
+    r"\bi'?m (?:so |really |very |truly |terribly |awfully )?sorry\b"
+    r"(?: (?:to hear (?:that|about \w+)|about (?:that|this|the \w+)"
+    r"|for (?:the|any|that|this|your|keeping) [\w ]{0,30}?(?=[.,!?;]|$)"
+    r"|you(?:'ve| have| had)? [\w ]{0,40}?(?=[.,!?;]|$)))?",
     r"\b(?:i |we )?(?:do |sincerely |really )?apologi[sz]e\b(?: (?:for|about) [\w ]{0,30}?(?=[.,!?;]|$))?",
-    r"\bi (?:completely |totally |really |fully )?understand\b(?: (?:your|the) (?:frustration|concern|worry)| (?:how|why)"
-    r" [\w' ]{0,40}?(?=[.,!?;]|$))?",
+    r"\bi (?:completely |totally |really |fully )?understand\b"
+    r"(?: (?:your|the) (?:frustration|concern|worry)| (?:how|why) [\w' ]{0,40}?(?=[.,!?;]|$))?",
     r"(?:'s|\bis|\bare|\bsounds|\bmust be|\bmust have been|\bmust feel) (?:really |so |very |incredibly |such |"
     r"quite )?(?:a )?(?:frustrating|stressful|annoying|worrying|upsetting|difficult|hard|awful|rotten|lot|nightmare"
     r"|pain|worry)\b", r"\boh no\b",
@@ -36,7 +37,7 @@ EMPATHY_MASK = re.compile("|".join([
 
 
 def _verified_analyzer() -> Any:
-    from vaderSentiment import vaderSentiment as vader_module
+    from vaderSentiment import vaderSentiment as vader_module  # type: ignore[import-untyped]
 
     lexicon = files("vaderSentiment").joinpath("vader_lexicon.txt").read_bytes()
     digest = hashlib.sha256(lexicon).hexdigest()

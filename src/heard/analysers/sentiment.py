@@ -32,7 +32,7 @@ class SentimentSettings(BaseModel):
 
 
 @analyser(NAME, version=1, settings=SentimentSettings, produces=(
-    "sentiment", "sentiment_overall", "sentiment_overall_amazon", "sentiment_quarter", "sentiment_quarter_amazon",
+    "turn_sentiment", "sentiment_overall", "sentiment_overall_amazon", "sentiment_quarter", "sentiment_quarter_amazon",
     "sentiment_slope", "sentiment_recovery", "escalation", "frustration_cue"))
 def sentiment(call: Call, settings: SentimentSettings) -> Output:
     """Per-turn sentiment and its shape over the call, escalation moments and frustration cues."""
@@ -44,7 +44,7 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
         scorer = score_agent if turn.speaker is Role.AGENT and settings.mask_agent_empathy else score
         compound, pos, neg = scorer(turn.text)
         scores.append(compound)
-        metrics.append(Metric(name="sentiment", value=round(compound, 4), label=label(compound, pos, neg,
+        metrics.append(Metric(name="turn_sentiment", value=round(compound, 4), label=label(compound, pos, neg,
                               settings.neutral_band), party=turn.speaker, turns=[i], analyser=NAME))
 
     for role in (Role.AGENT, Role.CUSTOMER):

@@ -148,7 +148,11 @@ def _longest_monologue(call: Call, role: Role, settings: TimingSettings) -> tupl
     best: tuple[float, list[int]] = (0.0, [])
     run: list[int] = []
     for i in _floor_turns(call, settings):
-        if call.turns[i].speaker is role:
+        turn = call.turns[i]
+        if turn.speaker is role:
+            # A silence of non-talk length ends a monologue: nobody is talking through a hold.
+            if run and (turn.start or 0) - (call.turns[run[-1]].end or 0) >= settings.non_talk_threshold:
+                run = []
             run.append(i)
             span = (call.turns[run[-1]].end or 0) - (call.turns[run[0]].start or 0)
             if span > best[0]:
