@@ -6,7 +6,7 @@
 Phases, each in its own process so peak memory (max RSS) is per phase:
   parse    read and validate every file (the baseline: no database)
   import   parse + store every call, one transaction per call
-  analyse  load every stored call, run the pipeline (turns.basic), store the analyses
+  analyse  load every stored call, run the pipeline (every analyser, or --analyser NAME), store the analyses
 Prints a table and, last, one JSON line with every figure.
 """
 
@@ -50,7 +50,7 @@ def phase_import(folder: str, url: str) -> dict[str, Any]:
     return {"calls": report.added, "seconds": seconds, "peak_mb": _peak_mb()}
 
 
-def phase_analyse(url: str) -> dict[str, Any]:
+def phase_analyse(url: str, only: list[str] | None) -> dict[str, Any]:
     from heard.model import CallAnalysis
     from heard.runners.local import analyse_and_store
     from heard.store import Store
@@ -58,7 +58,7 @@ def phase_analyse(url: str) -> dict[str, Any]:
     store = Store.open(url)
     start = time.perf_counter()
     done = 0
-    for result in analyse_and_store(store, store.iter_calls()):
+    for result in analyse_and_store(store, store.iter_calls(), only=only):
         assert isinstance(result, CallAnalysis)
         done += 1
     return {"calls": done, "seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--db", help="SQLAlchemy URL (default: a fresh SQLite file in a temp folder)")
+    parser.add_argument("--analyser", action="append", help="run only this analyser (repeatable; default: all)")
     args = parser.parse_args()
 
     from heard.samples.generate import write_corpus
@@ -87,7 +88,7 @@ def main() -> None:
         url = resolve_url(args.db or str(Path(tmp) / "bench.db"))
         parse = run(phase_parse, str(folder))
         imported = run(phase_import, str(folder), url)
-        analysed = run(phase_analyse, url)
+        analysed = run(phase_analyse, url, args.analyser)
 
     def rate(p: dict[str, Any]) -> float:
         return p["calls"] / p["seconds"]
@@ -95,7 +96,7 @@ def main() -> None:
     both = imported["seconds"] + analysed["seconds"]
     figures = {
         "calls": args.calls, "turns": turns, "corpus_mb": round(size_mb, 1),
-        "database": url.split(":", 1)[0],
+        "database": url.split(":", 1)[0], "analysers": args.analyser or "all",
         "parse_calls_per_s": round(rate(parse)), "import_calls_per_s": round(rate(imported)),
         "analyse_calls_per_s": round(rate(analysed)), "import_and_analyse_calls_per_s": round(args.calls / both),
         "import_time_vs_parse": round(imported["seconds"] / parse["seconds"], 2),

@@ -33,8 +33,16 @@ CUES: dict[str, list[str]] = {
                   r"what the hell|the hell)\b"],
 }
 # Two or more capitalised words with one of four letters or more ("SO ANGRY", not "PIN" or "N W").
+# Every cue pattern needs one of these; a turn without any is not scanned (most turns).
+TRIGGERS = ("time", "call", "rang", "ring", "spoke", "contact", "told", "asked", "manager", "supervisor", "senior",
+            "leader", "charge", "escalat", "complain", "cancel", "close my", "switch", "elsewhere", "leav", "fed up",
+            "sick", "enough", "furious", "livid", "fuming", "unacceptable", "ridiculous", "joke", "useless",
+            "pathetic", "wits", "disgust", "outrageous", "nightmare", "damn", "bloody", "crap", "shit", "fuck",
+            "piss", "arse", "asshole", "bastard", "wtf", "hell")
+_TRIGGER = re.compile("|".join(map(re.escape, TRIGGERS)), re.I)
 ALL_CAPS = re.compile(r"\b[A-Z]{2,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
-_COMPILED = {name: re.compile("|".join(patterns), re.I) for name, patterns in CUES.items()}
+# One pattern, one scan per turn: each kind is a named group.
+_ANY = re.compile("|".join(f"(?P<{name}>{'|'.join(patterns)})" for name, patterns in CUES.items()), re.I)
 _STOP = {"i", "you", "the", "a", "an", "is", "it", "to", "my", "me", "do", "does", "can", "could", "will", "what",
          "when", "why", "how", "so", "and", "that", "this", "of", "for", "on", "in", "be", "are", "was", "just"}
 
@@ -49,7 +57,8 @@ class Cue:
 def find_cues(text: str, earlier_questions: list[set[str]] | None = None) -> list[Cue]:
     """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
     questions, to spot a question asked again (at least half of its content words shared)."""
-    found = [Cue(kind, m.span(), m.group(0)) for kind, pattern in _COMPILED.items() for m in pattern.finditer(text)]
+    found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] \
+        if _TRIGGER.search(text) else []
     found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)
               if max(len(w.strip("!?.")) for w in m.group(0).split()) >= 4]
     if earlier_questions is not None:

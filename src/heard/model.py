@@ -9,7 +9,6 @@ figures can be compared with them later. This module is also the published JSON 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -178,9 +177,8 @@ class Call(_Strict):
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of this call: equal for equal content, whatever the source file."""
-        payload = self.model_dump(mode="json", exclude={"source_format"})
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        # Fields serialise in model order; dict fields (metadata) keep the order their source gave.
+        return hashlib.sha256(self.model_dump_json(exclude={"source_format"}).encode("utf-8")).hexdigest()
 
 
 class Metric(_Strict):

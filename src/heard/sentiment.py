@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -55,12 +58,38 @@ def analyzer() -> Any:
 SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 
 
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    return frozenset(analyzer().lexicon)
+
+
+def has_lexicon_word(text: str) -> bool:
+    """Does any token, as VADER splits and strips them, carry a valence in VADER's lexicon?
+
+    VADER gives a word a valence only when its lower-cased token is in the lexicon; boosters,
+    negations, idioms and punctuation only change valences that exist. So a sentence without such
+    a token scores exactly zero, and need not be scored (tests check this against VADER itself).
+    Text with non-ASCII characters always goes to VADER, which first turns emoji into words.
+    """
+    if not text.isascii():
+        return True
+    lexicon = _lexicon()
+    for token in text.lower().split():
+        stripped = token.strip(string.punctuation)
+        if token in lexicon or (len(stripped) > 2 and stripped in lexicon):
+            return True
+    return False
+
+
 @lru_cache(maxsize=131072)
 def _sentence(text: str) -> tuple[float, float, float]:
+    if not has_lexicon_word(text):
+        return 0.0, 0.0, 0.0
     s = analyzer().polarity_scores(text)
     return float(s["compound"]), float(s["pos"]), float(s["neg"])
 
 
+@lru_cache(maxsize=131072)
 def score(text: str) -> tuple[float, float, float]:
     """(compound in -1..1, positive share, negative share) for a text.
 
@@ -77,6 +106,7 @@ def score(text: str) -> tuple[float, float, float]:
             sum(v[2] * w for v, w in weighted) / total)
 
 
+@lru_cache(maxsize=65536)
 def score_agent(text: str) -> tuple[float, float, float]:
     """Like score(), with empathy and apology phrases removed first."""
     masked = EMPATHY_MASK.sub(" ", text)
@@ -91,3 +121,21 @@ def label(compound: float, pos: float, neg: float, threshold: float = 0.05) -> s
     if compound <= -threshold:
         return "negative"
     return "neutral"
+
+
+def cache_clear() -> None:
+    """Forget every cached score (the lexicon stays loaded)."""
+    for fn in (score, score_agent, _sentence):
+        fn.cache_clear()
+
+
+@contextmanager
+def uncached() -> Iterator[None]:
+    """Score without any cache, e.g. to measure the cost of scoring itself."""
+    global score, score_agent, _sentence
+    saved = score, score_agent, _sentence
+    score, score_agent, _sentence = (fn.__wrapped__ for fn in saved)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        score, score_agent, _sentence = saved

@@ -91,7 +91,11 @@ def is_backchannel(turn: Turn, *, max_words: int = BACKCHANNEL_MAX_WORDS,
                    max_seconds: float = BACKCHANNEL_MAX_SECONDS) -> bool:
     """A short listening signal ("mhm", "okay", "right, yeah") rather than a bid for the floor."""
     duration = turn.duration
-    return len(tokens(turn.text)) <= max_words and (duration is None or duration <= max_seconds)
+    if duration is not None and duration > max_seconds:
+        return False
+    text = turn.text
+    # Splitting on spaces can only undercount tokens ("right,yeah"), so only short texts need tokenising.
+    return len(text.split()) <= max_words and len(tokens(text)) <= max_words
 
 
 def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:

@@ -45,13 +45,18 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
     approximate = not call.has_word_times
     findings: list[Finding] = []
     counts = {Role.AGENT: _Tally(), Role.CUSTOMER: _Tally()}
+    # Each party's turns that may still be in progress; turns come in order of start, so a turn that
+    # ended before this one started can be dropped for good.
+    active: dict[Role, list[int]] = {Role.AGENT: [], Role.CUSTOMER: []}
     for j, turn in enumerate(call.turns):
         if turn.speaker not in counts or turn.start is None:
             continue
         other = Role.CUSTOMER if turn.speaker is Role.AGENT else Role.AGENT
-        # The other party's turn that was in progress when this one started.
-        ongoing = [i for i in range(j) if call.turns[i].speaker is other
-                   and (call.turns[i].start or 0) < turn.start < (call.turns[i].end or 0)]
+        start = turn.start
+        active[other] = [i for i in active[other] if (call.turns[i].end or 0) > start]
+        # The other party's latest-starting turn that was in progress when this one started.
+        ongoing = [i for i in active[other] if (call.turns[i].start or 0) < start]
+        active[turn.speaker].append(j)
         if not ongoing:
             continue
         i = ongoing[-1]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from heard import sentiment as lexicon
 from heard.analysers.registry import Output, analyser
 from heard.frustration import find_cues, questions
 from heard.model import Call, Evidence, Finding, Metric, Role
-from heard.sentiment import label, score, score_agent
 from heard.speech import is_backchannel, word_count
 
 NAME = "sentiment"
@@ -41,10 +41,10 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
     timed = call.has_turn_times
     scores: list[float] = []
     for i, turn in enumerate(call.turns):
-        scorer = score_agent if turn.speaker is Role.AGENT and settings.mask_agent_empathy else score
+        scorer = lexicon.score_agent if turn.speaker is Role.AGENT and settings.mask_agent_empathy else lexicon.score
         compound, pos, neg = scorer(turn.text)
         scores.append(compound)
-        metrics.append(Metric(name="turn_sentiment", value=round(compound, 4), label=label(compound, pos, neg,
+        metrics.append(Metric(name="turn_sentiment", value=round(compound, 4), label=lexicon.label(compound, pos, neg,
                               settings.neutral_band), party=turn.speaker, turns=[i], analyser=NAME))
 
     for role in (Role.AGENT, Role.CUSTOMER):
@@ -57,10 +57,12 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
         metrics.append(Metric(name="sentiment_overall_amazon", value=round(5 * overall, 2), party=role, turns=own,
                               analyser=NAME))
         position = _positions(call, own)
-        end = max(position.values()) if timed else float(len(call.turns))
-        for q in range(4):
-            lo, hi = end * q / 4, end * (q + 1) / 4
-            inside = [i for i in own if lo <= position[i] < hi or (q == 3 and position[i] >= hi)]
+        # Quarters run from 0 to the party's own last turn end (Amazon's rule); a turn sits where its midpoint is.
+        end = max((call.turns[i].end or 0.0) for i in own) if timed else float(len(call.turns))
+        quarters: list[list[int]] = [[], [], [], []]
+        for i in own:
+            quarters[min(3, int(4 * position[i] / end)) if end else 0].append(i)
+        for q, inside in enumerate(quarters):
             value = sum(scores[i] * weights[i] for i in inside) / sum(weights[i] for i in inside) if inside else None
             for name, factor in (("sentiment_quarter", 1), ("sentiment_quarter_amazon", 5)):
                 metrics.append(Metric(name=name, value=None if value is None else round(factor * value, 4),
@@ -104,8 +106,10 @@ def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSe
     for i, turn in enumerate(call.turns):
         if turn.speaker is not Role.CUSTOMER:
             continue
-        cues = find_cues(turn.text, asked)
-        asked += questions(turn.text)
+        asks = "?" in turn.text
+        cues = find_cues(turn.text, asked if asks else None)
+        if asks:
+            asked += questions(turn.text)
         for cue in cues:
             findings.append(Finding(kind="frustration_cue", label=cue.kind, analyser=NAME, evidence=[
                 Evidence(turn=i, span=cue.span, text=cue.text, time=turn.start)]))

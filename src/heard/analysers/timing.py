@@ -78,6 +78,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     duration = ends[last]
     metric("duration", round(duration, 3), "s", turns=[last], approx=False)
 
+    floor = _floor_turns(call, settings)
     speech = {role: party_speech(call, role, pause) for role in (Role.AGENT, Role.CUSTOMER)}
     talk = {role: total(spans) for role, spans in speech.items()}
     both = sum(talk.values())
@@ -89,7 +90,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
         metric("talk_percent_of_call", round(100 * talk[role] / duration, 2) if duration else None, "%", role, own)
         metric("words", words, None, role, own, approx=False)
         metric("wpm", round(words / (talk[role] / 60), 1) if talk[role] else None, "words/min", role, own)
-        metric("longest_monologue", *_longest_monologue(call, role, settings), approx=False)
+        metric("longest_monologue", *_longest_monologue(call, role, settings, floor), approx=False)
 
     hold = compile_phrases(settings.hold_phrases)
     resume = compile_phrases(settings.resume_phrases)
@@ -117,7 +118,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     metric("hold_time", round(hold_time, 3), "s")
     metric("dead_air_time", round(dead_air, 3), "s")
 
-    latencies = _latencies(call, settings)
+    latencies = _latencies(call, floor)
     metric("response_latency_median", round(median(v for v, _ in latencies), 3) if latencies else None, "s",
            Role.AGENT, sorted({i for _, pair in latencies for i in pair}), approx=False)
     worst = max(latencies, default=None)
@@ -144,10 +145,12 @@ def _floor_turns(call: Call, settings: TimingSettings) -> list[int]:
         t, max_words=settings.backchannel_max_words, max_seconds=settings.backchannel_max_seconds)]
 
 
-def _longest_monologue(call: Call, role: Role, settings: TimingSettings) -> tuple[float | None, str, Role, list[int]]:
+
+def _longest_monologue(call: Call, role: Role, settings: TimingSettings,
+                       floor: list[int]) -> tuple[float | None, str, Role, list[int]]:
     best: tuple[float, list[int]] = (0.0, [])
     run: list[int] = []
-    for i in _floor_turns(call, settings):
+    for i in floor:
         turn = call.turns[i]
         if turn.speaker is role:
             # A silence of non-talk length ends a monologue: nobody is talking through a hold.
@@ -162,9 +165,8 @@ def _longest_monologue(call: Call, role: Role, settings: TimingSettings) -> tupl
     return (round(best[0], 3) if best[1] else None), "s", role, best[1]
 
 
-def _latencies(call: Call, settings: TimingSettings) -> list[tuple[float, tuple[int, int]]]:
+def _latencies(call: Call, floor: list[int]) -> list[tuple[float, tuple[int, int]]]:
     """Seconds from the end of each customer turn to the start of the agent's reply (negative: overlap)."""
-    floor = _floor_turns(call, settings)
     found = []
     for before, after in itertools.pairwise(floor):
         a, b = call.turns[before], call.turns[after]
