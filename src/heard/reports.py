@@ -80,7 +80,8 @@ def export(store: Store, fmt: str, out: Path) -> int:
 
 
 def agent_summary(store: Store) -> list[dict[str, Any]]:
-    """Per agent: calls, mean CSAT, FCR rate, mean duration and the agent's share of talk time."""
+    """Per agent: calls, mean CSAT, FCR rate, mean duration, the agent's share of talk time, how often the
+    agent interrupted, and how much the customer's sentiment recovered from start to end."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in iter_rows(store):
         groups[(row["team"] or "-", row["agent_id"] or "-")].append(row)
@@ -97,5 +98,7 @@ def agent_summary(store: Store) -> list[dict[str, Any]]:
             "fcr_rate": avg([r["outcome_fcr"] for r in rows]),
             "mean_duration_s": avg([r.get("duration") for r in rows]),
             "agent_talk_share": avg([r.get("talk_share_agent") for r in rows]),
+            "interruptions_per_call": avg([r.get("interruptions_agent") for r in rows]),
+            "customer_recovery": avg([r.get("sentiment_recovery_customer") for r in rows]),
         })
     return summary
