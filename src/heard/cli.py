@@ -481,6 +481,69 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
+eval_app = typer.Typer(help="Measure the behaviour detectors against human-labelled datasets (evaluation only).",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def _run_eval(name: str, items: Iterable[Any], limit: int | None) -> None:
+    from itertools import islice
+
+    from heard.evaluation.score import baseline, evaluate, heard
+
+    chosen = list(islice(items, limit)) if limit else list(items)
+    with _progress(State(), f"evaluating {name}", len(chosen)) as tick:
+        reports = evaluate(chosen, {"heard": heard, "baseline": baseline}, on_call=tick)
+    table = Table(title=f"{name}: {reports['heard'].calls} conversations, {reports['heard'].turns} judged turns",
+                  title_justify="left", header_style="bold", box=None, padding=(0, 1))
+    for col in ("behaviour", "support", "heard P", "heard R", "heard F1", "baseline F1", "gain"):
+        table.add_column(col, justify="left" if col == "behaviour" else "right")
+    figures: dict[str, Any] = {"dataset": name, "conversations": reports["heard"].calls, "behaviours": {}}
+    for behaviour in sorted(reports["heard"].counts):
+        h, b = reports["heard"].counts[behaviour], reports["baseline"].counts[behaviour]
+        table.add_row(behaviour, str(h.support), f"{h.precision:.3f}", f"{h.recall:.3f}", f"[bold]{h.f1:.3f}[/bold]",
+                      f"{b.f1:.3f}", f"{h.f1 - b.f1:+.3f}")
+        figures["behaviours"][behaviour] = {"heard": h.as_dict(), "baseline": b.as_dict()}
+    out.print(table)
+    print(json.dumps(figures))
+
+
+@eval_app.command("esconv")
+def eval_esconv(path: Annotated[Path, typer.Argument(help="ESConv JSON Lines file, e.g. valid.json.")],
+                limit: Annotated[int | None, typer.Option(help="Only the first N conversations.")] = None) -> None:
+    """ESConv supporter strategies: Question, Restatement, Reflection of feelings, Affirmation and Reassurance."""
+    from heard.evaluation.datasets import read_esconv
+
+    _run_eval("ESConv", read_esconv(path), limit)
+
+
+@eval_app.command("epitome")
+def eval_epitome(path: Annotated[Path, typer.Argument(help="Folder with EPITOME's three *-reddit.csv files.")],
+                 limit: Annotated[int | None, typer.Option(help="Only the first N pairs.")] = None) -> None:
+    """EPITOME emotional reactions, interpretations and explorations (level 1 or 2 counts as present)."""
+    from heard.evaluation.datasets import read_epitome
+
+    _run_eval("EPITOME", read_epitome(path), limit)
+
+
+@eval_app.command("annomi")
+def eval_annomi(path: Annotated[Path, typer.Argument(help="AnnoMI-simple.csv.")],
+                limit: Annotated[int | None, typer.Option(help="Only the first N transcripts.")] = None) -> None:
+    """AnnoMI therapist behaviour: question and reflection."""
+    from heard.evaluation.datasets import read_annomi
+
+    _run_eval("AnnoMI", read_annomi(path), limit)
+
+
+@eval_app.command("gold")
+def eval_gold() -> None:
+    """heard's own hand-labelled sample calls (every behaviour, opportunities and robotic empathy)."""
+    from heard.evaluation.datasets import read_gold
+    from heard.samples import CALLS_DIR, GOLD_BEHAVIOURS
+
+    _run_eval("heard gold calls", read_gold(GOLD_BEHAVIOURS, CALLS_DIR), None)
+
+
 @app.command("formats")
 def formats_cmd() -> None:
     """List the input formats heard reads (names for --format)."""

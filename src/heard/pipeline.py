@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from heard.analysers import REGISTRY, Analyser
-from heard.errors import AnalysisError, ConfigError
+from heard.errors import AnalysisError, ConfigError, HeardError
 from heard.model import Call, CallAnalysis
 
 
@@ -45,6 +45,8 @@ def analyse(call: Call, *, only: Iterable[str] | None = None,
         config = a.settings(dict(settings.get(a.name, {})))
         try:
             output = a.run(call, config)
+        except HeardError:
+            raise  # already says what is wrong and how to fix it (a bad lexicon file, a missing model)
         except Exception as exc:
             raise AnalysisError(f"call {call.id}: analyser {a.id} failed: {type(exc).__name__}: {exc}",
                                 hint="This is a bug in heard; please report it with the call.") from exc

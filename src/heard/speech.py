@@ -15,6 +15,22 @@ Interval = tuple[float, float]
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
+STOPWORDS = frozenset(
+    "a an and are as at be been being but by can could did do does doing for from had has have having he her "
+    "here hers him his how i i'd i'll i'm i've if in into is it it's its just me my no not now of off on once "
+    "only or our out over own same she should so some such than that that's the their them then there these they "
+    "this those through to too under until up very was we we're were what when where which while who whom why "
+    "will with would you you'd you'll you're you've your yours yes yeah okay ok oh um uh well right really so "
+    "just also get got going go let let's me"
+    .split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Word stems that carry content: tokens of three letters or more, stopwords dropped, cut to five letters."""
+    return {t[:5] for t in tokens(text) if len(t) >= 3 and t not in STOPWORDS}
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens ("I'm" stays one token)."""
     return [t.lower() for t in TOKEN.findall(text)]

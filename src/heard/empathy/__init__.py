@@ -1,0 +1,1 @@
+"""Empathy micro-behaviours, empathy opportunities and robotic-empathy flags (see docs/behaviours.md)."""
