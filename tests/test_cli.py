@@ -13,6 +13,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from heard.analysers import REGISTRY
 from heard.cli import app
 from heard.store import Store
 from tests.conftest import FIXTURES
@@ -80,7 +81,7 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     code, out, _ = heard("show", "--json", "heard-1", db=db)
     shown = json.loads(out)
     assert shown["call"]["id"] == "heard-1"
-    assert shown["analysis"]["analysers"] == {"overlap": 1, "sentiment": 1, "timing": 1, "turns.basic": 2}
+    assert shown["analysis"]["analysers"] == {name: a.version for name, a in REGISTRY.items()}
     code, _, err = heard("show", "nope", db=db)
     assert code == 2 and "no stored call" in err
     for fmt in ("csv", "jsonl", "parquet"):
@@ -91,7 +92,7 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     assert {r["call_id"] for r in rows} == {"heard-1", "heard-l0", "heard-l1", "heard-l2"}
     first = next(r for r in rows if r["call_id"] == "heard-1")
     assert (first["outcome_csat"], first["talk_time_agent"]) == ("5", "9.2")
-    assert first["analysers"] == "overlap@1,sentiment@1,timing@1,turns.basic@2"
+    assert first["analysers"] == ",".join(f"{n}@{a.version}" for n, a in sorted(REGISTRY.items()))
     # The customer's quarters run to their last turn end (19.6 s); no customer turn is centred in Q1.
     assert first["sentiment_quarter_q1_customer"] == "" and first["sentiment_quarter_q2_customer"] != ""
     assert "turn_sentiment_agent" not in first
