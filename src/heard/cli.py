@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from heard import __version__
 from heard.config import Settings, load_settings
@@ -249,6 +250,7 @@ def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
                   soft_wrap=True)
     sentiment = {m.turns[0]: m for m in analysis.metrics if m.name == "turn_sentiment"} if analysis else {}
     marks = _turn_marks(analysis)
+    spans = _evidence_spans(analysis)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("time", style="dim", no_wrap=True)
@@ -261,9 +263,11 @@ def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
         style = ROLE_STYLE[t.speaker.value]
         s = sentiment.get(i)
         feel = "" if s is None or s.value is None else f"{s.value:+.2f}"
-        tags = "".join(f" [red]{escape(m)}[/red]" for m in marks.get(("on", i), []))
+        rendered = _highlighted(t.text, spans.get(i, []))
+        for note in marks.get(("on", i), []):
+            rendered.append(f" {note}", style="red")
         table.add_row(str(i), f"{_clock(t.start)}–{_clock(t.end)}", f"[{style}]{t.speaker.value}[/{style}]", feel,
-                      escape(t.text) + tags)
+                      rendered)
     out.print(table)
     if call.outcome:
         parts = [f"{k}={v}" for k, v in call.outcome.model_dump(exclude_none=True).items() if k != "survey_comment"]
@@ -290,9 +294,65 @@ def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
         table.add_row(name, by.get("agent", ""), by.get("customer", ""), by.get("call", ""))
     out.print(table)
     out.print("[dim]~ approximate: only turn timings were available. Quarters read Q1 to Q4.[/dim]")
+    _print_empathy(analysis)
     if analysis.skipped:
         for name, why in analysis.skipped.items():
             out.print(f"[dim]{name} did not run: {why}[/dim]")
+
+
+EVIDENCE_STYLE = {"behaviour": "bold green", "robotic": "bold red", "opportunity": "bold yellow"}
+SHORT = {"acknowledge_emotion": "acknowledge", "early_acknowledgement": "early ack", "mirror_paraphrase": "mirror",
+         "clarifying_question": "clarify", "explain_why": "why", "summarise_goal": "goal", "next_steps": "next steps",
+         "reassurance": "reassure", "confidence_check": "check"}
+
+
+def _print_empathy(analysis: CallAnalysis) -> None:
+    if "empathy" not in analysis.analysers:
+        return
+    shown = [f for f in analysis.findings if f.kind == "behaviour"]
+    opportunities = [f for f in analysis.findings if f.kind == "opportunity"]
+    robotic = [f for f in analysis.findings if f.kind == "robotic"]
+    found = sorted({SHORT.get(f.label, f.label) for f in shown})
+    missing = sorted(set(SHORT.values()) - set(found) - {"early ack"})
+    out.print(f"[bold]empathy[/bold]: shown: [green]{', '.join(found) or 'none'}[/green]; "
+              f"not shown: {', '.join(missing) or 'none'}")
+    if opportunities:
+        met = sum(f.label == "met" for f in opportunities)
+        out.print(f"  opportunities: {met} of {len(opportunities)} met" + "".join(
+            f"\n    turn {f.evidence[0].turn} ({', '.join(f.detail['kinds'])}): "
+            f"{'[green]met[/green] by ' + ', '.join(f.detail['response']) if f.label == 'met' else '[red]missed[/red]'}"
+            for f in opportunities))
+    else:
+        out.print("  opportunities: none in this call (not applicable)")
+    for f in robotic:
+        quote = "; ".join(f'"{escape(e.text or "")}" (turn {e.turn})' for e in f.evidence[:3])
+        out.print(f"  [red]robotic: {f.label.replace('_', ' ')}[/red]: {quote}")
+
+
+def _evidence_spans(analysis: CallAnalysis | None) -> dict[int, list[tuple[int, int, str, str]]]:
+    """Per turn: (start, end, style, tag) for every empathy finding's evidence."""
+    spans: dict[int, list[tuple[int, int, str, str]]] = {}
+    for f in analysis.findings if analysis else []:
+        if f.kind not in EVIDENCE_STYLE:
+            continue
+        tag = SHORT.get(f.label, f.label) if f.kind == "behaviour" else (
+            f"opportunity {f.label}" if f.kind == "opportunity" else f"robotic: {f.label}")
+        for e in f.evidence[: 1 if f.kind == "opportunity" else None]:
+            if e.span is not None:
+                spans.setdefault(e.turn, []).append((e.span[0], e.span[1], EVIDENCE_STYLE[f.kind], tag))
+    return spans
+
+
+def _highlighted(text: str, spans: list[tuple[int, int, str, str]]) -> Text:
+    """The turn's text with evidence styled, followed by the behaviours found in it."""
+    out = Text(text)
+    for start, end, style, _ in spans:
+        out.stylize(style, start, end)
+    tags = list(dict.fromkeys(tag for _, _, _, tag in spans))
+    for tag in tags:
+        style = "red" if tag.startswith("robotic") else "yellow" if tag.startswith("opportunity") else "green"
+        out.append(f" [{tag}]", style=style)
+    return out
 
 
 def _turn_marks(analysis: CallAnalysis | None) -> dict[tuple[str, int], list[str]]:

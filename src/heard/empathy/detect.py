@@ -132,20 +132,25 @@ def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
     text = sent.text
     if b.veto is not None and b.veto.search(text):
         return None
-    if name in ("clarifying_question", "confidence_check") and not (text.rstrip().endswith("?")
-                                                                    or QUESTION_START.match(text)):
+    stripped = text.rstrip()
+    # Without a question mark, a sentence is a question only if it starts like one and has no full stop or "!".
+    bare_question = not stripped.endswith((".", "!", "?")) and QUESTION_START.match(text) is not None
+    if name in ("clarifying_question", "confidence_check") and not (stripped.endswith("?") or bare_question):
         return None
     m = b.pattern.search(text) if b.pattern is not None else None
-    if name == "clarifying_question" and m is None and QUESTION_START.match(text) and len(text.split()) <= 20:
+    if name == "clarifying_question" and m is None and bare_question and len(text.split()) <= 20:
         m = QUESTION_START.match(text)
     if m is not None:
-        start = sent.span[0] + m.start() if name != "clarifying_question" else sent.span[0]
-        end = sent.span[0] + m.end() if name != "clarifying_question" else sent.span[1]
+        whole = name == "clarifying_question"
+        start = sent.span[0] if whole else sent.span[0] + m.start()
+        end = sent.span[1] if whole else sent.span[0] + m.end()
         return Hit(name, sent, (start, max(end, start + 1)), PATTERN_CONFIDENCE, "pattern")
     if vectors is not None and len(vectors):
         similarity = float(np.max(vectors @ v))
         if similarity >= b.similarity:
             return Hit(name, sent, sent.span, round(similarity, 4), "similar to exemplar")
+    if b.alone_similarity is not None:  # may still echo the customer with no cue at all; _connects decides
+        return Hit(name, sent, sent.span, 0.0, "echo")
     return None
 
 
@@ -156,14 +161,20 @@ def _connects(hit: Hit, b: Any, sent: Sentence, v: np.ndarray[Any, Any], call: C
     if not recent:
         return None
     said = set().union(*(customer_words[customer_sents[k].turn] for k in recent))
-    shared = content_words(sent.text) & said
+    own = content_words(sent.text)
+    shared = own & said
     similarity = float(np.max(customer_vec[recent] @ v))
-    if similarity >= b.similarity or len(shared) >= max(1, b.min_shared_content_words):
-        hit.how += f"; echoes the customer (similarity {similarity:.2f}, shared words: {', '.join(sorted(shared))})"
-        hit.confidence = max(hit.confidence if hit.how.startswith("pattern") else 0.0, similarity,
-                             min(0.9, 0.5 + 0.1 * len(shared)))
-        return hit
-    return None
+    needed = b.cue_similarity if hit.how == "pattern" and b.cue_similarity is not None else b.similarity
+    if hit.how == "echo":
+        strong = (similarity >= (b.alone_similarity or 1.0)) or (
+            len(shared) >= (b.alone_shared_words or 99) and len(shared) >= 0.5 * len(own))
+        if not strong:
+            return None
+    elif similarity < needed and len(shared) < max(1, b.min_shared_content_words):
+        return None
+    hit.how += f"; echoes the customer (similarity {similarity:.2f}, shared words: {', '.join(sorted(shared))})"
+    hit.confidence = round(max(hit.confidence, similarity, min(0.9, 0.5 + 0.1 * len(shared))), 4)
+    return hit
 
 
 def _evidence(found: list[Hit], call: Call) -> list[Evidence]:

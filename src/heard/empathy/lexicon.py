@@ -33,6 +33,9 @@ class Behaviour(_Model):
     not_patterns: list[str] = Field(default_factory=list)
     exemplars: list[str] = Field(default_factory=list)
     min_shared_content_words: int = 0
+    cue_similarity: float | None = None
+    alone_similarity: float | None = None
+    alone_shared_words: int | None = None
     lookback_turns: int = 4
     last_fraction: float = 1.0
     jargon: list[str] = Field(default_factory=list)
