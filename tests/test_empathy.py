@@ -164,3 +164,21 @@ def test_empathy_bad_lexicon_is_a_clear_error(tmp_path: Any) -> None:
     bad.write_text("behaviours:\n  reassurance:\n    similarityy: 0.5\n")
     with pytest.raises(ConfigError, match="similarityy"):
         analyse(call(REASSURE), only=["empathy"], settings={"empathy": {"lexicon": str(bad)}})
+
+
+def test_empathy_show_highlights_evidence(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from heard.cli import app
+    from heard.samples import CALLS_DIR
+
+    runner = CliRunner()
+    db = str(tmp_path / "h.db")
+    assert runner.invoke(app, ["--db", db, "import", str(CALLS_DIR / "dc-01.json"), str(CALLS_DIR / "dc-02.json")]
+                         ).exit_code == 0
+    assert runner.invoke(app, ["--db", db, "analyze"]).exit_code == 0
+    genuine = " ".join(runner.invoke(app, ["--db", db, "show", "dc-01"]).stdout.split())
+    assert "[acknowledge]" in genuine and "[early ack]" in genuine and "opportunities: 1 of 1 met" in genuine
+    scripted = " ".join(runner.invoke(app, ["--db", db, "show", "dc-02"]).stdout.split())
+    assert "[robotic: repeated_phrase]" in scripted and "opportunities: 0 of 2 met" in scripted
+    assert 'robotic: repeated phrase: "I understand your frustration." (turn 2)' in scripted
