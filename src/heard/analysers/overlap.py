@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from heard.analysers.registry import Need, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role
-from heard.speech import BACKCHANNEL_MAX_SECONDS, BACKCHANNEL_MAX_WORDS, is_backchannel, overlap, turn_speech
+from heard.speech import BACKCHANNEL_MAX_SECONDS, BACKCHANNEL_MAX_WORDS, is_backchannel, merge, overlap, turn_speech
 
 NAME = "overlap"
 
@@ -82,7 +82,7 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
                     "floor_taken": (turn.end or 0) > (call.turns[i].end or 0), "approximate": approximate}))
     metrics: list[Metric] = []
     for role, tally in counts.items():
-        chains = _chains(tally.amazon_spans)
+        chains = merge(tally.amazon_spans)  # Amazon merges interruptions whose spans touch into one
 
         def add(name: str, value: float, unit: str | None = None, approx: bool = False, role: Role = role,
                 tally: _Tally = tally) -> None:
@@ -95,14 +95,3 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
         add("amazon_interruptions", len(chains))
         add("amazon_interruption_seconds", round(sum(e - s for s, e in chains), 3), "s", approximate)
     return Output(metrics=metrics, findings=findings)
-
-
-def _chains(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Amazon merges interruptions whose spans touch into one."""
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

@@ -26,18 +26,28 @@ class Labelled:
     evaluated: dict[int, set[str]] = field(default_factory=dict)   # turn -> behaviours a person judged there
 
 
-# dataset label -> the heard behaviour that should fire on that turn
-ESCONV = {"Question": "clarifying_question", "Restatement or Paraphrasing": "mirror_paraphrase",
-          "Reflection of feelings": "acknowledge_emotion", "Affirmation and Reassurance": "reassurance"}
-EPITOME = {"emotional-reactions": "acknowledge_emotion", "interpretations": "mirror_paraphrase",
-           "explorations": "clarifying_question"}
-ANNOMI = {"question": "clarifying_question", "reflection": "mirror_paraphrase"}
-# Which heard behaviours count as a positive prediction for each evaluated label.
+# Each dataset is scored on its own labels; ACCEPTS says which heard behaviours count as finding one.
+# The mapping follows the datasets' own descriptions (see docs/accuracy.md).
+ESCONV = {"Question": "ESConv Question", "Restatement or Paraphrasing": "ESConv Restatement or Paraphrasing",
+          "Reflection of feelings": "ESConv Reflection of feelings",
+          "Affirmation and Reassurance": "ESConv Affirmation and Reassurance"}
+EPITOME = {"emotional-reactions": "EPITOME emotional reactions", "interpretations": "EPITOME interpretations",
+           "explorations": "EPITOME explorations"}
+ANNOMI = {"question": "AnnoMI question", "reflection": "AnnoMI reflection"}
+ACKNOWLEDGE = {"acknowledge_emotion", "early_acknowledgement"}
+MIRROR = {"mirror_paraphrase", "summarise_goal"}
 ACCEPTS = {
-    "clarifying_question": {"clarifying_question"},
-    "mirror_paraphrase": {"mirror_paraphrase", "summarise_goal"},
-    "acknowledge_emotion": {"acknowledge_emotion", "early_acknowledgement"},
-    "reassurance": {"reassurance"},
+    "ESConv Question": {"clarifying_question"},
+    "ESConv Restatement or Paraphrasing": MIRROR,
+    "ESConv Reflection of feelings": ACKNOWLEDGE,
+    "ESConv Affirmation and Reassurance": {"reassurance"},
+    "EPITOME emotional reactions": ACKNOWLEDGE | {"reassurance"},
+    "EPITOME interpretations": MIRROR | ACKNOWLEDGE,
+    "EPITOME explorations": {"clarifying_question"},
+    "AnnoMI question": {"clarifying_question"},
+    "AnnoMI reflection": MIRROR | ACKNOWLEDGE,
+    # heard's own gold labels are heard behaviours: each accepts itself (and early for acknowledge).
+    "acknowledge_emotion": ACKNOWLEDGE,
 }
 
 

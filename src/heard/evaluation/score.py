@@ -13,14 +13,19 @@ from heard.pipeline import analyse
 Predict = Callable[[Call], dict[int, set[str]]]
 
 # The baselines the issue asks for: a question mark for questions, keyword lists for the rest.
+QUESTION = re.compile(r"\?")
+ACKNOWLEDGE_WORDS = re.compile(r"\b(?:sorry|understand|sounds|must be|feel|that'?s (?:hard|tough|awful|terrible|"
+                               r"difficult))\b", re.I)
+MIRROR_WORDS = re.compile(r"\b(?:so you|you feel|sounds like|you mentioned|you said|you'?re saying|you are saying)\b",
+                          re.I)
+REASSURE_WORDS = re.compile(r"\b(?:don'?t worry|it will be|you will|you'?ll be|not alone|it'?s okay|it'?s ok|"
+                            r"it'?s normal|i'?m sure|will be fine|you can do)\b", re.I)
+# Baselines predict heard behaviours too, and are scored through the same mapping as heard.
 BASELINE = {
-    "clarifying_question": re.compile(r"\?"),
-    "acknowledge_emotion": re.compile(r"\b(?:sorry|understand|sounds|must be|feel|that'?s (?:hard|tough|awful|"
-                                      r"terrible|difficult))\b", re.I),
-    "mirror_paraphrase": re.compile(r"\b(?:so you|you feel|sounds like|you mentioned|you said|you'?re saying|"
-                                    r"you are saying)\b", re.I),
-    "reassurance": re.compile(r"\b(?:don'?t worry|it will be|you will|you'?ll be|not alone|it'?s okay|it'?s ok|"
-                              r"it'?s normal|i'?m sure|will be fine|you can do)\b", re.I),
+    "clarifying_question": QUESTION,
+    "acknowledge_emotion": ACKNOWLEDGE_WORDS,
+    "mirror_paraphrase": MIRROR_WORDS,
+    "reassurance": REASSURE_WORDS,
     "explain_why": re.compile(r"\bbecause\b", re.I),
     "summarise_goal": re.compile(r"\bso you want\b", re.I),
     "next_steps": re.compile(r"\bi will\b", re.I),
