@@ -86,7 +86,7 @@ def test_empathy_evidence_points_at_the_words() -> None:
     ev = ack.evidence[0]
     assert ev.turn == 2 and ev.span is not None and ev.time == 9.5
     assert c.turns[2].text[ev.span[0]:ev.span[1]] == ev.text and ev.text.startswith("That sounds")
-    assert 0 < ack.confidence <= 1 and ack.analyser == "empathy" and ack.detail["lexicon_version"] == 1
+    assert 0 < ack.confidence <= 1 and ack.analyser == "empathy" and ack.detail["lexicon_version"] == 2
 
 
 @pytest.mark.parametrize(("gap", "early"), [(1.0, True), (40.0, False)])

@@ -449,20 +449,20 @@ def demo_cmd(
               f"{report.outcomes_updated} outcome rows joined; {report.failed + len(failed)} problems.")
     out.print(f"Analysers: {', '.join(versions)}")
     table = Table(title="Per agent", header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
-    for col in ("team", "agent", "calls", "CSAT", "FCR", "length", "talk", "interrupts", "recovery"):
+    for col in ("team", "agent", "calls", "CSAT", "FCR", "length", "talk", "opps met", "robotic", "recovery"):
         table.add_column(col, justify="left" if col in ("team", "agent") else "right", no_wrap=True)
     for row in summary:
         table.add_row(row["team"], row["agent_id"], str(row["calls"]), _num(row["csat"]), _pct(row["fcr_rate"]),
                       _dur(row["mean_duration_s"]), _pct(row["agent_talk_share"]),
-                      _num(row["interruptions_per_call"]), _signed(row["customer_recovery"]))
+                      _pct(row["opportunities_met"]), _num(row["robotic_per_call"]), _signed(row["customer_recovery"]))
     out.print(table)
     reasons: dict[str, int] = {}
     for c in calls:
         reasons[c.reason or "?"] = reasons.get(c.reason or "?", 0) + 1
     out.print("Call reasons: " + ", ".join(f"{k} {n}" for k, n in sorted(reasons.items())))
-    out.print("[dim]length: mean call length; talk: the agent's share of talk time; interrupts: the agent's "
-              "interruptions per call; recovery: the customer's sentiment at the end of the call minus at the "
-              "start (-2 to +2).[/dim]")
+    out.print("[dim]length: mean call length; talk: the agent's share of talk time; opps met: share of the "
+              "customer's empathy opportunities the agent acknowledged or reassured; robotic: robotic-empathy "
+              "flags per call; recovery: customer sentiment at the end minus at the start (-2 to +2).[/dim]")
     if keep:
         out.print(f"Database kept at {keep}; try: heard --db {keep} show {calls[0].id}")
     else:

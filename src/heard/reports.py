@@ -79,9 +79,14 @@ def export(store: Store, fmt: str, out: Path) -> int:
     return len(rows)
 
 
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 2) if whole else None
+
+
 def agent_summary(store: Store) -> list[dict[str, Any]]:
     """Per agent: calls, mean CSAT, FCR rate, mean duration, the agent's share of talk time, how often the
-    agent interrupted, and how much the customer's sentiment recovered from start to end."""
+    agent interrupted, the share of empathy opportunities met, robotic-empathy flags per call, and how much
+    the customer's sentiment recovered from start to end."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in iter_rows(store):
         groups[(row["team"] or "-", row["agent_id"] or "-")].append(row)
@@ -99,6 +104,9 @@ def agent_summary(store: Store) -> list[dict[str, Any]]:
             "mean_duration_s": avg([r.get("duration") for r in rows]),
             "agent_talk_share": avg([r.get("talk_share_agent") for r in rows]),
             "interruptions_per_call": avg([r.get("interruptions_agent") for r in rows]),
+            "opportunities_met": _ratio(sum(r.get("opportunities_met_customer") or 0 for r in rows),
+                                        sum(r.get("opportunities_customer") or 0 for r in rows)),
+            "robotic_per_call": avg([r.get("robotic_flags_agent") for r in rows]),
             "customer_recovery": avg([r.get("sentiment_recovery_customer") for r in rows]),
         })
     return summary

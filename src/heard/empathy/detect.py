@@ -4,7 +4,7 @@ Every agent turn is split into sentences; a sentence shows a behaviour when one 
 patterns matches it (confidence 0.9) or its embedding is close enough to one of the behaviour's
 exemplars (confidence = the cosine similarity). Mirroring and summarising must also connect to
 what the customer said: shared content words, or semantic similarity with the customer's own recent
-sentences. Evidence is the matched words (for a pattern) or the sentence (for similarity).
+sentences. A behaviour's evidence is the sentence that shows it; a robotic flag's is the canned words.
 """
 
 from __future__ import annotations
@@ -120,7 +120,14 @@ def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np
     if early is not None:
         behaviours_in[early[0]].add("early_acknowledgement")
 
-    result.findings += _opportunities(call, lexicon, customer_sents, customer_vec, exemplars, behaviours_in,
+    # Only a specific acknowledgement answers a customer's feeling: one made only of canned phrases does not.
+    generic = lexicon.robotic.generic
+    answering = {t: set(labels) for t, labels in behaviours_in.items()}
+    for t, labels in answering.items():
+        acks = by_turn.get(("acknowledge_emotion", t), [])
+        if acks and generic is not None and all(generic.search(h.sentence.text) for h in acks):
+            labels -= set(EMPATHY)
+    result.findings += _opportunities(call, lexicon, customer_sents, customer_vec, exemplars, answering,
                                       agent_turns, analyser)
     result.findings += _robotic(call, lexicon, agent_turns, agent_sents, behaviours_in, customer_words, analyser)
     result.metrics += _metrics(call, result.findings, analyser, early)
@@ -141,10 +148,9 @@ def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
     if name == "clarifying_question" and m is None and bare_question and len(text.split()) <= 20:
         m = QUESTION_START.match(text)
     if m is not None:
-        whole = name == "clarifying_question"
-        start = sent.span[0] if whole else sent.span[0] + m.start()
-        end = sent.span[1] if whole else sent.span[0] + m.end()
-        return Hit(name, sent, (start, max(end, start + 1)), PATTERN_CONFIDENCE, "pattern")
+        # The evidence is the whole sentence: a coach needs "That sounds really stressful, being charged twice",
+        # not "sounds really stressful".
+        return Hit(name, sent, sent.span, PATTERN_CONFIDENCE, "pattern")
     if vectors is not None and len(vectors):
         similarity = float(np.max(vectors @ v))
         if similarity >= b.similarity:
