@@ -22,11 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import heard.analysers.empathy as empathy_module  # noqa: E402
-from heard.embeddings import Encoder  # noqa: E402
-from heard.model import Call  # noqa: E402
-from heard.pipeline import analyse  # noqa: E402
-from heard.samples.generate import generate  # noqa: E402
+import heard.analysers.empathy as empathy_module
+from heard.embeddings import Encoder
+from heard.model import Call
+from heard.pipeline import analyse
+from heard.samples.generate import generate
 
 
 def run(calls: list[Call], enc: Encoder) -> float:

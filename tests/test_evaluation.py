@@ -34,7 +34,8 @@ def test_evaluation_esconv_reader(tmp_path: Path) -> None:
 
 def test_evaluation_epitome_reader_only_judges_what_was_labelled(tmp_path: Path) -> None:
     header = "sp_id,rp_id,seeker_post,response_post,level,rationales\n"
-    (tmp_path / "emotional-reactions-reddit.csv").write_text(header + 's1,r1,"I feel alone.","I\'m so sorry.",1,sorry\n')
+    sorry = 's1,r1,"I feel alone.","I\'m so sorry.",'
+    (tmp_path / "emotional-reactions-reddit.csv").write_text(header + sorry + "1,sorry\n")
     (tmp_path / "explorations-reddit.csv").write_text(header + 's1,r1,"I feel alone.","I\'m so sorry.",0,\n'
                                                       's2,r2,"Bad day.","What happened?",2,What happened?\n')
     items = {i.call.turns[1].text: i for i in read_epitome(tmp_path)}
@@ -52,7 +53,7 @@ def test_evaluation_annomi_reader(tmp_path: Path) -> None:
         '3,high,t,u,x,0,therapist,00:00:01,"How has your week been?",question,n/a\n'
         '3,high,t,u,x,2,therapist,00:00:09,"You\'re worried about your drinking.",reflection,n/a\n')
     (item,) = read_annomi(path)
-    assert [t.text for t in item.call.turns][0] == "How has your week been?"  # ordered by utterance_id
+    assert item.call.turns[0].text == "How has your week been?"  # ordered by utterance_id
     assert item.labels == {0: {"AnnoMI question"}, 2: {"AnnoMI reflection"}}
 
 
