@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from heard.empathy.lexicon import Lexicon
+from heard.empathy.lexicon import BEHAVIOURS, Lexicon
 from heard.model import Call, Evidence, Finding, Metric, Role
 from heard.speech import content_words, is_backchannel
 
@@ -295,8 +295,6 @@ def _robotic(call: Call, lexicon: Lexicon, agent_turns: list[int], agent_sents: 
 
 def _metrics(call: Call, findings: list[Finding], analyser: str, early: tuple[int, float, int] | None) -> list[Metric]:
     metrics = []
-    from heard.empathy.lexicon import BEHAVIOURS
-
     for name in (*BEHAVIOURS, "early_acknowledgement"):
         turns = sorted({e.turn for f in findings if f.kind == "behaviour" and f.label == name for e in f.evidence})
         metrics.append(Metric(name=f"behaviour_{name}", value=len(turns), party=Role.AGENT, turns=turns,
