@@ -604,6 +604,47 @@ def eval_gold() -> None:
     _run_eval("heard gold calls", read_gold(GOLD_BEHAVIOURS, CALLS_DIR), None)
 
 
+@app.command("overuse")
+def overuse_cmd(
+    ctx: typer.Context,
+    min_index: Annotated[float, typer.Option(help="Flag phrases used this many times more than by the team.")]
+    = 2.0,
+    min_share: Annotated[float, typer.Option(help="...and used in at least this share of the agent's calls.")]
+    = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
+) -> None:
+    """Empathy phrases each agent overuses across their calls, against the rest of their team."""
+    from dataclasses import asdict
+
+    from heard.empathy.lexicon import load
+    from heard.empathy.overuse import phrase_overuse
+
+    state = _state(ctx)
+    try:
+        store = state.store()
+        lexicon = load(state.settings.analysers.get("empathy", {}).get("lexicon"))
+        found = phrase_overuse(store.iter_calls(), lexicon, min_index=min_index, min_share=min_share)
+    except HeardError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps([{**asdict(o), "index": None if o.index == float("inf") else o.index} for o in found]))
+        return
+    if not found:
+        out.print("No overused phrases.")
+        return
+    table = Table(title="Overused empathy phrases", header_style="bold", box=None, padding=(0, 1))
+    for col in ("team", "agent", "phrase", "/call", "team /call", "index", "calls"):
+        table.add_column(col, justify="right" if col in ("/call", "team /call", "index") else "left",
+                         no_wrap=col != "phrase", min_width=22 if col == "phrase" else None)
+    for o in found:
+        index = "only them" if o.index == float("inf") else f"{o.index:g}x"
+        table.add_row(o.team or "-", o.agent_id, f'"{escape(o.phrase)}"', f"{o.agent_uses_per_call:g}",
+                      f"{o.team_uses_per_call:g}", index, f"{o.calls_with_phrase} of {o.agent_calls}")
+    out.print(table)
+    out.print("[dim]/call: the agent's uses per call; team /call: the rest of the team's; index: the ratio; "
+              "calls: the agent's calls that use it.[/dim]")
+
+
 @app.command("formats")
 def formats_cmd() -> None:
     """List the input formats heard reads (names for --format)."""
