@@ -24,6 +24,7 @@ from heard.config import Settings, load_settings
 from heard.errors import HeardError, IngestError
 from heard.importer import ImportReport, import_paths
 from heard.ingest import FORMATS, expand_paths, read_path
+from heard.ingest.base import IngestOptions
 from heard.model import Call, CallAnalysis
 from heard.runners.local import Failed, analyse_and_store, analyse_many
 from heard.store import Store
@@ -81,6 +82,20 @@ def _progress(state: State, label: str, total: int) -> Iterator[Any]:
         yield lambda *_: progress.advance(task)
 
 
+def _read_calls(paths: Iterable[str], options: IngestOptions) -> tuple[list[Call], int]:
+    """Every call in the files, printing each problem; returns the calls and how many problems there were."""
+    calls: list[Call] = []
+    problems = 0
+    for path in expand_paths(paths):
+        for item in read_path(path, options=options):
+            if isinstance(item, IngestError):
+                err.print(f"[yellow]{escape(item.where)}[/yellow]: {escape(item.message)} {escape(item.hint or '')}")
+                problems += 1
+            elif isinstance(item, Call):
+                calls.append(item)
+    return calls, problems
+
+
 def _fail(exc: HeardError) -> None:
     err.print(f"[red]error:[/red] {exc}")
     raise typer.Exit(2)
@@ -102,9 +117,11 @@ def import_cmd(
         options = state.settings.ingest.model_copy(
             update={"repair_timestamps": True} if repair_timestamps else {})
         store = state.store()
-        total = len(list(expand_paths(paths)))
-        with _progress(state, "importing", total) as tick:
-            report = import_paths(store, paths, format=format, options=options, replace=replace, progress=tick)
+        files = list(expand_paths(paths))
+        with _progress(state, "importing", len(files)) as tick:
+            # The expanded files, so the folders are walked once; the patterns when nothing matched, for the message.
+            report = import_paths(store, files or paths, format=format, options=options, replace=replace,
+                                  progress=tick)
     except HeardError as exc:
         _fail(exc)
     _print_import(report, state, as_json)
@@ -155,14 +172,8 @@ def analyze_cmd(
             problems += report.failed
             calls, total = store.iter_calls(report.call_ids), len(report.call_ids)
         elif paths:
-            calls = []
-            for path in expand_paths(paths):
-                for item in read_path(path, options=settings.ingest):
-                    if isinstance(item, IngestError):
-                        err.print(f"[yellow]{item.where}[/yellow]: {item.message} {item.hint or ''}")
-                        problems += 1
-                    elif isinstance(item, Call):
-                        calls.append(item)
+            calls, failed = _read_calls(paths, settings.ingest)
+            problems += failed
             total = len(calls)
         else:
             store = state.store()
@@ -501,19 +512,13 @@ def compare_metrics_cmd(
     state = _state(ctx)
     rows, matches, skipped = [], [], []
     try:
-        for path in expand_paths(paths):
-            for item in read_path(path, options=state.settings.ingest):
-                if isinstance(item, IngestError):
-                    err.print(f"[yellow]{item.where}[/yellow]: {item.message}")
-                    continue
-                if not isinstance(item, Call):
-                    continue
-                call_rows, match = compare_call(item, analyse(item, settings=state.settings.analysers))
-                if not call_rows:
-                    skipped.append(item.id)
-                    continue
-                rows += call_rows
-                matches.append(match)
+        for item in _read_calls(paths, state.settings.ingest)[0]:
+            call_rows, match = compare_call(item, analyse(item, settings=state.settings.analysers))
+            if not call_rows:
+                skipped.append(item.id)
+                continue
+            rows += call_rows
+            matches.append(match)
     except HeardError as exc:
         _fail(exc)
     if not state.quiet:

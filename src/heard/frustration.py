@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from heard.speech import tokens
+from heard.speech import content_words
 
 CUES: dict[str, list[str]] = {
     "repeat_contact": [
@@ -43,8 +43,6 @@ _TRIGGER = re.compile("|".join(map(re.escape, TRIGGERS)), re.I)
 ALL_CAPS = re.compile(r"\b[A-Z]{2,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
 # One pattern, one scan per turn: each kind is a named group.
 _ANY = re.compile("|".join(f"(?P<{name}>{'|'.join(patterns)})" for name, patterns in CUES.items()), re.I)
-_STOP = {"i", "you", "the", "a", "an", "is", "it", "to", "my", "me", "do", "does", "can", "could", "will", "what",
-         "when", "why", "how", "so", "and", "that", "this", "of", "for", "on", "in", "be", "are", "was", "just"}
 
 
 @dataclass(frozen=True)
@@ -68,10 +66,6 @@ def find_cues(text: str, earlier_questions: list[set[str]] | None = None) -> lis
                 found.append(Cue("repeated_question", (m.start() + len(m.group(0)) - len(m.group(0).lstrip()),
                                                         m.end()), m.group(0).strip()))
     return sorted(found, key=lambda c: c.span)
-
-
-def content_words(text: str) -> set[str]:
-    return {t for t in tokens(text) if t not in _STOP}
 
 
 def questions(text: str) -> list[set[str]]:
