@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from heard.analysers.registry import Output, analyser
 from heard.embeddings import encoder
+from heard.empathy import head as learned
 from heard.empathy.detect import detect
 from heard.empathy.lexicon import load
 from heard.model import Call
@@ -24,12 +25,13 @@ class EmpathySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lexicon: str | None = Field(default=None, description="an organisation's YAML that extends the built-in lexicon")
     early_seconds: float = Field(default=30.0, gt=0, description="acknowledgement within this long of the problem")
+    learned_head: bool = Field(default=True, description="also use the learned head (heard/empathy/head.json)")
 
 
 _exemplars: dict[str | None, dict[str, Any]] = {}
 
 
-@analyser(NAME, version=1, settings=EmpathySettings, produces=(
+@analyser(NAME, version=2, settings=EmpathySettings, produces=(
     "behaviour", "opportunity", "robotic", "behaviour_*", "opportunities", "opportunities_met",
     "opportunity_response_rate", "robotic_flags", "early_acknowledgement_seconds"))
 def empathy(call: Call, settings: EmpathySettings) -> Output:
@@ -38,8 +40,11 @@ def empathy(call: Call, settings: EmpathySettings) -> Output:
     enc = encoder()
     if settings.lexicon not in _exemplars:
         _exemplars[settings.lexicon] = lexicon.exemplar_vectors(enc.encode)
+    head = learned.load() if settings.learned_head else None
     result = detect(call, lexicon, enc.encode, _exemplars[settings.lexicon],
-                    analyser=NAME, early_seconds=settings.early_seconds)
+                    analyser=NAME, early_seconds=settings.early_seconds, head=head)
     for finding in result.findings:
         finding.detail["lexicon_version"] = lexicon.version
+        if head is not None:
+            finding.detail["head_version"] = head.version
     return Output(metrics=result.metrics, findings=result.findings)

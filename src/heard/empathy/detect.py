@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from heard.empathy.head import Head
 from heard.empathy.lexicon import BEHAVIOURS, Lexicon
 from heard.model import Call, Evidence, Finding, Metric, Role
 from heard.speech import content_words, is_backchannel
@@ -66,7 +67,7 @@ def sentences(call: Call, turn: int) -> list[Sentence]:
 
 
 def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np.ndarray[Any, Any]], *,
-           analyser: str, early_seconds: float = 30.0) -> Result:
+           analyser: str, early_seconds: float = 30.0, head: Head | None = None) -> Result:
     agent_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT]
     customer_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.CUSTOMER]
     agent_sents = [s for i in agent_turns for s in sentences(call, i)]
@@ -74,6 +75,10 @@ def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np
     vectors = encode([s.text for s in agent_sents + customer_sents])
     agent_vec, customer_vec = vectors[: len(agent_sents)], vectors[len(agent_sents):]
     customer_words = {i: content_words(call.turns[i].text) for i in customer_turns}
+    learned = head.probabilities([s.text for s in agent_sents], agent_vec) if head is not None else {}
+    # A canned line ("I understand your frustration") is judged by the lexicon alone, never credited by the head.
+    generic = lexicon.robotic.generic
+    canned = {k for k, s in enumerate(agent_sents) if generic is not None and generic.search(s.text)}
 
     hits: list[Hit] = []
     closing_from = agent_turns[int(len(agent_turns) * (1 - lexicon.behaviours["confidence_check"].last_fraction))] \
@@ -83,7 +88,9 @@ def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np
         for name, spec in lexicon.behaviours.items():
             if name == "confidence_check" and sent.turn < closing_from:
                 continue
-            hit = _match(name, spec, sent, v, exemplars.get(name))
+            p = learned.get(name)
+            hit = _match(name, spec, sent, v, exemplars.get(name),
+                         None if p is None or head is None or k in canned else (float(p[k]), head.threshold(name)))
             if hit is None:
                 continue
             if name in ("mirror_paraphrase", "summarise_goal"):
@@ -135,7 +142,7 @@ def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np
 
 
 def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
-           vectors: np.ndarray[Any, Any] | None) -> Hit | None:
+           vectors: np.ndarray[Any, Any] | None, learned: tuple[float, float] | None = None) -> Hit | None:
     text = sent.text
     if b.veto is not None and b.veto.search(text):
         return None
@@ -155,6 +162,8 @@ def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
         similarity = float(np.max(vectors @ v))
         if similarity >= b.similarity:
             return Hit(name, sent, sent.span, round(similarity, 4), "similar to exemplar")
+    if learned is not None and learned[0] >= learned[1]:
+        return Hit(name, sent, sent.span, round(learned[0], 4), f"learned head (p={learned[0]:.2f})")
     if b.alone_similarity is not None:  # may still echo the customer with no cue at all; _connects decides
         return Hit(name, sent, sent.span, 0.0, "echo")
     return None
