@@ -431,9 +431,14 @@ def demo_cmd(
     keep: Annotated[Path | None, typer.Option(help="Keep the demo database at this path (default: a temp file).")]
     = None,
 ) -> None:
-    """Import the bundled sample calls into a fresh embedded database, analyse them and print a report."""
+    """Import the bundled sample calls into a fresh embedded database, analyse and score them, and print a report."""
+    from heard.cli_scores import print_report
     from heard.reports import agent_summary
     from heard.samples import SAMPLES_DIR
+    from heard.scorecards import definition as scorecard_definition
+    from heard.scorecards import rules as scorecard_rules
+    from heard.scorecards.report import summarise
+    from heard.scorecards.service import latest_scores, score_stored
 
     workdir = Path(tempfile.mkdtemp(prefix="heard-demo-"))
     db_path = keep or workdir / "demo.db"
@@ -446,6 +451,9 @@ def demo_cmd(
         failed = [r for r in analyse_and_store(store, calls) if isinstance(r, Failed)]
         summary = agent_summary(store)
         versions = sorted({f"{n} v{v}" for a in store.iter_analyses() for n, v in a.analysers.items()})
+        card, ruleset = scorecard_definition.load(), scorecard_rules.load()
+        scored = list(score_stored(store, card, ruleset))
+        score_summary = summarise(latest_scores(store, card.name), card, by="agent", which="automatic")
         store.close()
     except HeardError as exc:
         _fail(exc)
@@ -474,10 +482,15 @@ def demo_cmd(
     out.print("[dim]length: mean call length; talk: the agent's share of talk time; opps met: share of the "
               "customer's empathy opportunities the agent acknowledged or reassured; robotic: robotic-empathy "
               "flags per call; recovery: customer sentiment at the end minus at the start (-2 to +2).[/dim]")
+    out.print()
+    unscored = [x for x in scored if x.result is None]
+    print_report(score_summary, card, "agent", f"Scorecard {card.name}: automatic answers, {len(scored)} calls"
+                 + (f", {len(unscored)} not scored" if unscored else ""))
+    out.print("[dim]The evaluator item (resolved) stays open until reviewed: heard review CALL resolved yes.[/dim]")
     if keep:
         out.print(f"Database kept at {keep}; try: heard --db {keep} show {calls[0].id}")
     else:
-        out.print(f"Try next: heard demo --keep demo.db && heard --db demo.db show {calls[0].id}")
+        out.print(f"Try next: heard demo --keep demo.db && heard --db demo.db score {calls[0].id}")
 
 
 def _num(v: float | None) -> str:
@@ -683,6 +696,9 @@ def config_show(ctx: typer.Context) -> None:
 def main() -> None:
     app()
 
+
+# Registers score, review, report, scorecard and rules on `app` (kept in their own module for size).
+import heard.cli_scores  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

@@ -24,9 +24,16 @@ class StoreSettings(BaseModel):
     url: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL or a SQLite file path")
 
 
+class ScorecardSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scorecard: str | None = Field(default=None, description="scorecard YAML (default: heard's empathy_balanced)")
+    rules: str | None = Field(default=None, description="rules YAML added to heard's built-in rules")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     store: StoreSettings = Field(default_factory=StoreSettings)
+    scorecards: ScorecardSettings = Field(default_factory=ScorecardSettings)
     ingest: IngestOptions = Field(default_factory=IngestOptions)
     analysers: dict[str, dict[str, Any]] = Field(default_factory=dict, description="analyser name -> settings")
 

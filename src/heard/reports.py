@@ -58,7 +58,11 @@ def export(store: Store, fmt: str, out: Path) -> int:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
         return count
-    rows = list(iter_rows(store))
+    return write_rows(list(iter_rows(store)), fmt, out)
+
+
+def write_rows(rows: list[dict[str, Any]], fmt: str, out: Path) -> int:
+    """Flat rows to CSV or Parquet (columns in first-seen order); returns the number of rows."""
     columns: list[str] = []
     for row in rows:
         columns.extend(k for k in row if k not in columns)
@@ -68,6 +72,8 @@ def export(store: Store, fmt: str, out: Path) -> int:
             writer.writeheader()
             writer.writerows(rows)
         return len(rows)
+    if fmt != "parquet":
+        raise HeardError(f"unknown table format {fmt!r}", hint="Use csv or parquet.")
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -70,3 +71,49 @@ analyses = Table(
     UniqueConstraint("call_id", "analyser_key", name="uq_analyses_call_key"),
 )
 Index("ix_analyses_call", analyses.c.call_id)
+
+scorecards = Table(
+    "scorecards", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("name", "version", name="uq_scorecards_name_version"),
+    UniqueConstraint("name", "digest", name="uq_scorecards_name_digest"),
+)
+
+scores = Table(
+    "scores", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), nullable=False),
+    Column("analysis_key", String(500), nullable=False),
+    Column("analysers", JSON, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("automatic", JSON, nullable=False),
+    Column("final", JSON, nullable=False),
+    Column("review", JSON, nullable=False),
+    Column("auto_total", Float),
+    Column("final_total", Float),
+    Column("auto_failed", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("call_id", "scorecard_id", "analysis_key", name="uq_scores_call_card_analysis"),
+)
+Index("ix_scores_call", scores.c.call_id)
+
+rule_results = Table(
+    "rule_results", metadata,
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("rule", String(200), primary_key=True),
+    Column("rule_digest", String(64), nullable=False),
+    Column("input_key", String(600), nullable=False),
+    Column("category", String(200)),
+    Column("matched", Boolean, nullable=False),
+    Column("missing", Boolean, nullable=False),
+    Column("why", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+)
