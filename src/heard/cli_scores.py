@@ -258,9 +258,9 @@ def scorecard_check(
         _fail(exc)
     out.print(f"[bold]{card.name}[/bold]: {escape(card.title)} · {card.scoring} · digest {card.digest[:12]}")
     for s in card.sections:
-        out.print(f"  {s.id} (weight {s.weight:g}): " + ", ".join(
+        out.print(escape(f"  {s.id} (weight {s.weight:g}): " + ", ".join(
             i.id + (" [auto-fail]" if i.auto_fail else " [bonus]" if i.bonus else "") +
-            (" [manual]" if i.manual else "") for i in s.items))
+            (" [manual]" if i.manual else "") for i in s.items)))
     out.print(f"OK: {len(card.items)} items, {len(ruleset.rules)} rules available.")
 
 

@@ -90,7 +90,9 @@ def _inner_model(annotation: Any) -> Any:
 
 def message(exc: ValidationError, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
     """The first error's key path and a sentence a person can act on."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # An unknown key is usually the cause of a "missing" one next to it (a typo), so report it first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
     kind = err["type"]
     if kind == "extra_forbidden":

@@ -137,14 +137,18 @@ def queue_norms(store: Store) -> dict[str, float]:
     return norms_of([(call, analyses.get(call.id)) for call in store.iter_calls()])
 
 
-def _analyses(store: Store, ids: Sequence[str], analyse_missing: bool) -> dict[str, CallAnalysis]:
-    found = {i: a for i in ids if (a := store.latest_analysis(i)) is not None}
-    missing = [i for i in ids if i not in found]
-    if missing and analyse_missing:
-        for result in analyse_and_store(store, store.iter_calls(missing)):
-            if isinstance(result, CallAnalysis):
-                found[result.call_id] = result
-    return found
+def _analyses(store: Store, ids: Sequence[str]) -> dict[str, CallAnalysis]:
+    return {i: a for i in ids if (a := store.latest_analysis(i)) is not None}
+
+
+def _analyse_missing(store: Store, ids: Sequence[str]) -> None:
+    """Analyse (and store) the calls among `ids` that have no analysis yet; failures are reported per call later."""
+    for offset in range(0, len(ids), 200):
+        chunk = ids[offset: offset + 200]
+        missing = [i for i in chunk if store.latest_analysis(i) is None]
+        if missing:
+            for _ in analyse_and_store(store, store.iter_calls(missing)):
+                pass
 
 
 def _analysis_key(analysis: CallAnalysis) -> str:
@@ -157,11 +161,14 @@ def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[
     card.check_rules(ruleset, card.name)
     version = register(store, card)
     wanted = list(ids) if ids is not None else store.call_ids()
+    if analyse_missing:
+        _analyse_missing(store, wanted)
+    # Norms come after any analysis, so every call is scored against the same norms.
     norms = norms if norms is not None else queue_norms(store)
     rule_digests = {r.name: r.digest[:12] for r in ruleset.rules}
     for offset in range(0, len(wanted), 200):
         chunk = wanted[offset: offset + 200]
-        found = _analyses(store, chunk, analyse_missing)
+        found = _analyses(store, chunk)
         calls = {c.id: c for c in store.iter_calls(chunk)}
         for call_id in chunk:
             call, analysis = calls.get(call_id), found.get(call_id)
@@ -262,10 +269,12 @@ def apply_rules(store: Store, ruleset: RuleSet, ids: Sequence[str] | None = None
     """Evaluate rules on stored calls, only where the rule or the call's analysis changed since last time."""
     report = RulesApplied(matched={r.name: 0 for r in ruleset.rules})
     wanted = list(ids) if ids is not None else store.call_ids()
+    if analyse_missing:
+        _analyse_missing(store, wanted)
     norms = norms if norms is not None else queue_norms(store)
     for offset in range(0, len(wanted), 200):
         chunk = wanted[offset: offset + 200]
-        found = _analyses(store, chunk, analyse_missing)
+        found = _analyses(store, chunk)
         with store.engine.connect() as conn:
             known = {(r.call_id, r.rule): r for r in conn.execute(select(
                 rule_results.c.call_id, rule_results.c.rule, rule_results.c.rule_digest, rule_results.c.input_key,
