@@ -157,6 +157,15 @@ def test_cli_score_review_report_and_export(db_url: str, tmp_path: Path) -> None
     with out_csv.open(encoding="utf-8") as fh:
         rows = {r["call_id"]: r for r in csv.DictReader(fh)}
     assert rows["canned-1"]["item_resolved"] == "yes" and rows["nocheck-1"]["auto_failed"] == "True"
+    assert "Item rates" in report.output and "identity_verification" in report.output
+    out_parquet = tmp_path / "scores.parquet"
+    by_team = runner.invoke(app, ["--db", db_url, "report", "--by", "team", "--export", str(out_parquet)])
+    assert by_team.exit_code == 0, by_team.output
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out_parquet).to_pylist()
+    assert {r["call_id"] for r in table} == {c.id for c in CALLS}
+    assert {r["team"] for r in table} == {"north", "south"}
     applied = runner.invoke(app, ["--db", db_url, "rules", "apply"])
     assert applied.exit_code == 0 and "32 rule result(s) evaluated" in " ".join(applied.output.split())
     matches = runner.invoke(app, ["--db", db_url, "rules", "matches", "manager_request"])

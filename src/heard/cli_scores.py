@@ -227,6 +227,16 @@ def print_report(summary: list[dict[str, Any]], card: Scorecard, by: str, title:
         table.add_row(row["team"], *([row["agent"]] if by == "agent" else []), str(row["calls"]), _score(row["score"]),
                       str(row["auto_fails"]), *sections)
     out.print(table)
+    items = Table(title="Item rates (% of the answered calls that earned the item)", header_style="bold", box=None,
+                  padding=(0, 1, 0, 0), pad_edge=False)
+    items.add_column("item", no_wrap=True)
+    for row in summary:
+        items.add_column((row.get("agent") or row["team"])[:9], justify="right", no_wrap=True)
+    for _, item in card.items:
+        rates = [row["items"].get(item.id) for row in summary]
+        label = item.id + (" (bonus)" if item.bonus else "")
+        items.add_row(label, *("-" if r is None else f"{r:.0f}" for r in rates))
+    out.print(items)
     out.print("[bold]Weakest items[/bold] (share of answered calls that earned the item):")
     for row in summary:
         who = row.get("agent") or row["team"]
