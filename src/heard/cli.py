@@ -697,8 +697,9 @@ def main() -> None:
     app()
 
 
-# Registers score, review, report, scorecard and rules on `app` (kept in their own module for size).
+# Registers score, review, report, scorecard, rules, serve and user on `app` (kept in their own modules for size).
 import heard.cli_scores  # noqa: E402,F401
+import heard.cli_web  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

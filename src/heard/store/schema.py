@@ -117,3 +117,68 @@ rule_results = Table(
     Column("evidence", JSON, nullable=False),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
 )
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("agent_id", String(200)),      # the calls.agent_id this user is, for agents
+    Column("team", String(200)),          # the team a lead leads, or an agent belongs to
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+evaluations = Table(
+    "evaluations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), nullable=False),
+    Column("evaluator_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("automatic", JSON, nullable=False),   # the machine's answers when the evaluation started
+    Column("answers", JSON, nullable=False),     # item -> {answer, comment} given by the evaluator
+    Column("result", JSON, nullable=False),      # the score with the evaluator's answers
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", DateTime(timezone=True)),
+)
+Index("ix_evaluations_call", evaluations.c.call_id)
+
+disputes = Table(
+    "disputes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), nullable=False),
+    Column("raised_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("item", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("resolution", Text),
+    Column("resolved_by", Integer, ForeignKey("users.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_id", Integer),
+    Column("username", String(200)),
+    Column("action", String(40), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("object_id", String(200)),
+    Column("detail", JSON, nullable=False),
+)
+Index("ix_audit_at", audit_log.c.at)

@@ -1,0 +1,286 @@
+"""Evaluations: a person reviews a call's scorecard, pre-filled with the machine's answers.
+
+States: draft -> submitted -> acknowledged, or disputed by the agent -> resolved by a lead, QA or admin.
+The evaluator confirms or overrides each automatic answer with a comment; the machine's answers are
+kept as they were, so overrides stay measurable. Every step is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+
+from heard.accounts import User, UserRole, audit, call_scope, can_see_call
+from heard.errors import ConfigError, HeardError, StoreError
+from heard.scorecards import definition, rules
+from heard.scorecards.definition import Scorecard
+from heard.scorecards.scoring import Result, compute, fraction, reviewed
+from heard.scorecards.service import review_item, score_stored, stored_card
+from heard.store import Store
+from heard.store.schema import calls, disputes, evaluations, scorecards, scores, users
+
+STATES = ("draft", "submitted", "acknowledged", "disputed", "resolved")
+
+
+class Forbidden(HeardError):
+    """The user may not do this (or see this object)."""
+
+
+class NotFound(HeardError):
+    """No such object, or not one this user may see."""
+
+
+class Invalid(HeardError):
+    """The request does not fit the object's state or the scorecard."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row(store: Store, user: User, evaluation_id: int) -> Any:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(evaluations, calls.c.agent_id, calls.c.team, scorecards.c.name.label("card_name"),
+                                  scorecards.c.version.label("card_version"), users.c.username.label("evaluator"))
+                           .join(calls, calls.c.id == evaluations.c.call_id)
+                           .join(scorecards, scorecards.c.id == evaluations.c.scorecard_id)
+                           .join(users, users.c.id == evaluations.c.evaluator_id)
+                           .where(evaluations.c.id == evaluation_id, call_scope(user))).first()
+    if row is None:
+        raise NotFound(f"no evaluation {evaluation_id}")
+    return row
+
+
+def _card(store: Store, scorecard_id: int) -> Scorecard:
+    with store.engine.connect() as conn:
+        definition_json = conn.execute(select(scorecards.c.definition).where(scorecards.c.id == scorecard_id)).scalar()
+    return Scorecard.model_validate(definition_json)
+
+
+def _disputes(store: Store, evaluation_id: int) -> list[dict[str, Any]]:
+    raiser = users.alias("raiser")
+    resolver = users.alias("resolver")
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(disputes, raiser.c.username.label("raised_by_name"),
+                                   resolver.c.username.label("resolved_by_name"))
+                            .join(raiser, raiser.c.id == disputes.c.raised_by)
+                            .outerjoin(resolver, resolver.c.id == disputes.c.resolved_by)
+                            .where(disputes.c.evaluation_id == evaluation_id).order_by(disputes.c.id))
+        return [{"id": r.id, "item": r.item, "reason": r.reason, "state": r.state, "raised_by": r.raised_by_name,
+                 "resolution": r.resolution, "resolved_by": r.resolved_by_name,
+                 "created_at": r.created_at.isoformat(), "resolved_at": r.resolved_at.isoformat() if r.resolved_at
+                 else None} for r in rows]
+
+
+def as_dict(store: Store, row: Any) -> dict[str, Any]:
+    return {"id": row.id, "call_id": row.call_id, "agent_id": row.agent_id, "team": row.team,
+            "scorecard": row.card_name, "scorecard_version": row.card_version, "evaluator": row.evaluator,
+            "state": row.state, "automatic": row.automatic, "answers": row.answers, "result": row.result,
+            "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+            "submitted_at": row.submitted_at.isoformat() if row.submitted_at else None,
+            "disputes": _disputes(store, row.id)}
+
+
+def get(store: Store, user: User, evaluation_id: int) -> dict[str, Any]:
+    row = _row(store, user, evaluation_id)
+    audit(store, user, "view", "evaluation", str(evaluation_id))
+    return as_dict(store, row)
+
+
+def list_evaluations(store: Store, user: User, *, state: str | None = None, call_id: str | None = None,
+                     agent_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    query = (select(evaluations.c.id, evaluations.c.call_id, evaluations.c.state, evaluations.c.result,
+                    evaluations.c.updated_at, calls.c.agent_id, calls.c.team, users.c.username.label("evaluator"))
+             .join(calls, calls.c.id == evaluations.c.call_id).join(users, users.c.id == evaluations.c.evaluator_id)
+             .where(call_scope(user)))
+    if state:
+        query = query.where(evaluations.c.state == state)
+    if call_id:
+        query = query.where(evaluations.c.call_id == call_id)
+    if agent_id:
+        query = query.where(calls.c.agent_id == agent_id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(evaluations.c.updated_at.desc(), evaluations.c.id.desc())
+                            .limit(limit).offset(offset)).all()
+    return [{"id": r.id, "call_id": r.call_id, "state": r.state, "agent_id": r.agent_id, "team": r.team,
+             "evaluator": r.evaluator, "total": (r.result or {}).get("total"), "updated_at": r.updated_at.isoformat()}
+            for r in rows]
+
+
+def start(store: Store, user: User, call_id: str, card: Scorecard | None = None) -> dict[str, Any]:
+    """A draft evaluation of the call, pre-filled with the automatic answers (an open draft is reused)."""
+    if not user.can_evaluate:
+        raise Forbidden("only QA evaluators, leads and admins evaluate calls")
+    if not can_see_call(store, user, call_id):
+        raise NotFound(f"no call {call_id!r}")
+    card = card or definition.load()
+    ruleset = rules.load()
+    scored = list(score_stored(store, card, ruleset, [call_id]))
+    if not scored or scored[0].result is None:
+        raise Invalid(f"call {call_id!r} could not be scored: {scored[0].error if scored else 'unknown'}")
+    card_id, _, _ = stored_card(store, card.name)
+    automatic = scored[0].result
+    with store.engine.begin() as conn:
+        open_draft = conn.execute(select(evaluations.c.id).where(and_(
+            evaluations.c.call_id == call_id, evaluations.c.evaluator_id == user.id,
+            evaluations.c.scorecard_id == card_id, evaluations.c.state == "draft"))).first()
+        if open_draft is not None:
+            evaluation_id = int(open_draft.id)
+        else:
+            # The automatic answers of the *score* (the machine's), without any earlier evaluator's review.
+            auto_json = conn.execute(select(scores.c.automatic).where(and_(
+                scores.c.call_id == call_id, scores.c.scorecard_id == card_id))
+                .order_by(scores.c.updated_at.desc(), scores.c.id.desc())).scalar() or automatic.model_dump(mode="json")
+            now = _now()
+            key = conn.execute(insert(evaluations).values(
+                call_id=call_id, scorecard_id=card_id, evaluator_id=user.id, state="draft", automatic=auto_json,
+                answers={}, result=auto_json, created_at=now, updated_at=now)).inserted_primary_key
+            assert key is not None
+            evaluation_id = int(key[0])
+    audit(store, user, "start", "evaluation", str(evaluation_id), call_id=call_id)
+    return as_dict(store, _row(store, user, evaluation_id))
+
+
+def _result(card: Scorecard, automatic: dict[str, Any], answers: dict[str, Any]) -> Result:
+    auto = Result.model_validate(automatic).answers
+    return compute(card, reviewed(card, auto, answers))
+
+
+def answer(store: Store, user: User, evaluation_id: int, item_id: str, value: str, comment: str | None) -> dict[str, Any]:
+    """The evaluator confirms or overrides one item (a draft only); "na" marks it not applicable."""
+    row = _row(store, user, evaluation_id)
+    if row.evaluator_id != user.id and user.role is not UserRole.ADMIN:
+        raise Forbidden("only the evaluator who started this evaluation can change its answers")
+    if row.state != "draft":
+        raise Invalid(f"evaluation {evaluation_id} is {row.state}; answers can change only while it is a draft")
+    card = _card(store, row.scorecard_id)
+    item = card.item(item_id)
+    if item is None:
+        raise Invalid(f"the scorecard has no item {item_id!r}")
+    parsed: str | float = value
+    if value != "na":
+        if item.answer != "yes_no":
+            try:
+                parsed = float(value)
+            except ValueError:
+                raise Invalid(f"item {item_id}: answer {value!r} is not a number") from None
+        try:
+            fraction(item, parsed)
+        except ConfigError as exc:
+            raise Invalid(str(exc)) from None
+    automatic = {a["item"]: a for a in row.automatic["answers"]}
+    auto = automatic.get(item_id, {})
+    overrides = not auto.get("pending") and (auto.get("na") and parsed != "na" or
+                                             not auto.get("na") and parsed != auto.get("answer"))
+    if overrides and not (comment and comment.strip()):
+        raise Invalid(f"item {item_id}: an override of the automatic answer needs a comment saying why")
+    answers = dict(row.answers)
+    answers[item_id] = {"answer": parsed, "comment": comment, "override": bool(overrides)}
+    result = _result(card, row.automatic, answers)
+    with store.engine.begin() as conn:
+        conn.execute(update(evaluations).where(evaluations.c.id == evaluation_id).values(
+            answers=answers, result=result.model_dump(mode="json"), updated_at=_now()))
+    audit(store, user, "override" if overrides else "answer", "evaluation", str(evaluation_id), item=item_id,
+          answer=parsed, automatic=auto.get("answer"), comment=comment)
+    return as_dict(store, _row(store, user, evaluation_id))
+
+
+def _transition(store: Store, evaluation_id: int, state: str, **values: Any) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(update(evaluations).where(evaluations.c.id == evaluation_id).values(
+            state=state, updated_at=_now(), **values))
+
+
+def submit(store: Store, user: User, evaluation_id: int) -> dict[str, Any]:
+    row = _row(store, user, evaluation_id)
+    if row.evaluator_id != user.id and user.role is not UserRole.ADMIN:
+        raise Forbidden("only the evaluator who started this evaluation can submit it")
+    if row.state != "draft":
+        raise Invalid(f"evaluation {evaluation_id} is already {row.state}")
+    card = _card(store, row.scorecard_id)
+    result = _result(card, row.automatic, row.answers)
+    if result.pending:
+        raise Invalid(f"answer the open items first: {', '.join(result.pending)}")
+    _transition(store, evaluation_id, "submitted", submitted_at=_now(), result=result.model_dump(mode="json"))
+    # The reviewed answers become the score's final answers, so reports show them.
+    for item_id, given in row.answers.items():
+        try:
+            review_item(store, row.call_id, row.card_name, item_id, str(given["answer"]), comment=given.get("comment"),
+                        reviewer=user.username, version=row.card_version)
+        except StoreError:
+            break
+    audit(store, user, "submit", "evaluation", str(evaluation_id), total=result.total)
+    return as_dict(store, _row(store, user, evaluation_id))
+
+
+def _is_agent_of(user: User, row: Any) -> bool:
+    return user.role is UserRole.AGENT and user.agent_id is not None and user.agent_id == row.agent_id
+
+
+def acknowledge(store: Store, user: User, evaluation_id: int) -> dict[str, Any]:
+    row = _row(store, user, evaluation_id)
+    if not _is_agent_of(user, row):
+        raise Forbidden("only the agent on the call acknowledges its evaluation")
+    if row.state != "submitted":
+        raise Invalid(f"evaluation {evaluation_id} is {row.state}; only a submitted evaluation can be acknowledged")
+    _transition(store, evaluation_id, "acknowledged")
+    audit(store, user, "acknowledge", "evaluation", str(evaluation_id))
+    return as_dict(store, _row(store, user, evaluation_id))
+
+
+def dispute(store: Store, user: User, evaluation_id: int, reason: str, item: str | None = None) -> dict[str, Any]:
+    row = _row(store, user, evaluation_id)
+    if not _is_agent_of(user, row):
+        raise Forbidden("only the agent on the call can dispute its evaluation")
+    if row.state != "submitted":
+        raise Invalid(f"evaluation {evaluation_id} is {row.state}; only a submitted evaluation can be disputed")
+    if not reason.strip():
+        raise Invalid("a dispute needs a reason")
+    if item is not None and _card(store, row.scorecard_id).item(item) is None:
+        raise Invalid(f"the scorecard has no item {item!r}")
+    with store.engine.begin() as conn:
+        conn.execute(insert(disputes).values(evaluation_id=evaluation_id, raised_by=user.id, item=item,
+                                             reason=reason.strip()[:5000], state="open", created_at=_now()))
+        conn.execute(update(evaluations).where(evaluations.c.id == evaluation_id).values(
+            state="disputed", updated_at=_now()))
+    audit(store, user, "dispute", "evaluation", str(evaluation_id), item=item, reason=reason)
+    return as_dict(store, _row(store, user, evaluation_id))
+
+
+def resolve(store: Store, user: User, evaluation_id: int, resolution: str,
+            changes: dict[str, str] | None = None) -> dict[str, Any]:
+    """A lead (of the call's team), QA or an admin resolves a dispute, optionally changing answers."""
+    row = _row(store, user, evaluation_id)
+    if user.role is UserRole.AGENT:
+        raise Forbidden("agents cannot resolve disputes")
+    if row.state != "disputed":
+        raise Invalid(f"evaluation {evaluation_id} is {row.state}; only a disputed evaluation can be resolved")
+    if not resolution.strip():
+        raise Invalid("a resolution needs a comment for the agent")
+    card = _card(store, row.scorecard_id)
+    answers = dict(row.answers)
+    for item_id, value in (changes or {}).items():
+        item = card.item(item_id)
+        if item is None:
+            raise Invalid(f"the scorecard has no item {item_id!r}")
+        parsed: str | float = value if value == "na" or item.answer == "yes_no" else float(value)
+        if parsed != "na":
+            try:
+                fraction(item, parsed)
+            except ConfigError as exc:
+                raise Invalid(str(exc)) from None
+        answers[item_id] = {"answer": parsed, "comment": f"changed on dispute: {resolution}", "override": True}
+    result = _result(card, row.automatic, answers)
+    with store.engine.begin() as conn:
+        conn.execute(update(disputes).where(and_(disputes.c.evaluation_id == evaluation_id,
+                                                 disputes.c.state == "open")).values(
+            state="resolved", resolution=resolution.strip()[:5000], resolved_by=user.id, resolved_at=_now()))
+        conn.execute(update(evaluations).where(evaluations.c.id == evaluation_id).values(
+            state="resolved", answers=answers, result=result.model_dump(mode="json"), updated_at=_now()))
+    for item_id in changes or {}:
+        review_item(store, row.call_id, row.card_name, item_id, str(answers[item_id]["answer"]),
+                    comment=answers[item_id]["comment"], reviewer=user.username, version=row.card_version)
+    audit(store, user, "resolve", "evaluation", str(evaluation_id), resolution=resolution, changes=changes or {})
+    return as_dict(store, _row(store, user, evaluation_id))
