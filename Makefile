@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench postgres clean samples
+.PHONY: demo test lint typecheck bench postgres chromium clean samples
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,16 @@ demo: $(STAMP)
 postgres:
 	bash scripts/ensure-postgres.sh
 
+chromium:
+	bash scripts/ensure-chromium.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres lint typecheck
+test: $(STAMP) postgres chromium lint typecheck
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
@@ -34,4 +37,4 @@ samples: $(STAMP)
 	$(BIN)/python scripts/build_samples.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .screenshots

@@ -66,7 +66,8 @@ def add_user(store: Store, username: str, password: str, role: str, *, display_n
     try:
         parsed = UserRole(role)
     except ValueError:
-        raise ConfigError(f"unknown role {role!r}", hint=f"Use one of: {', '.join(r.value for r in UserRole)}.") from None
+        roles = ", ".join(r.value for r in UserRole)
+        raise ConfigError(f"unknown role {role!r}", hint=f"Use one of: {roles}.") from None
     if not username or len(username) > 200 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise ConfigError(f"username {username!r} is not allowed", hint="Use letters, digits, '.', '-' and '_'.")
     if len(password) < MIN_PASSWORD:

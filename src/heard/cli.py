@@ -430,8 +430,13 @@ def sample_cmd(
 def demo_cmd(
     keep: Annotated[Path | None, typer.Option(help="Keep the demo database at this path (default: a temp file).")]
     = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="End by serving the dashboard (default) or stop.")]
+    = True,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
-    """Import the bundled sample calls into a fresh embedded database, analyse and score them, and print a report."""
+    """Import the bundled sample calls into a fresh embedded database, analyse and score them, print a report,
+    create one user per role, and serve the dashboard on the demo data (--no-serve to stop after the report)."""
     from heard.cli_scores import print_report
     from heard.reports import agent_summary
     from heard.samples import SAMPLES_DIR
@@ -454,11 +459,12 @@ def demo_cmd(
         card, ruleset = scorecard_definition.load(), scorecard_rules.load()
         scored = list(score_stored(store, card, ruleset))
         score_summary = summarise(latest_scores(store, card.name), card, by="agent", which="automatic")
+        logins = _demo_users(store)
         store.close()
     except HeardError as exc:
         _fail(exc)
     finally:
-        if keep is None:
+        if keep is None and not serve:
             shutil.rmtree(workdir, ignore_errors=True)
     formats: dict[str, int] = {}
     for c in calls:
@@ -488,9 +494,42 @@ def demo_cmd(
                  + (f", {len(unscored)} not scored" if unscored else ""))
     out.print("[dim]The evaluator item (resolved) stays open until reviewed: heard review CALL resolved yes.[/dim]")
     if keep:
-        out.print(f"Database kept at {keep}; try: heard --db {keep} show {calls[0].id}")
+        out.print(f"Database kept at {keep}; try: heard --db {keep} score {calls[0].id}")
     else:
         out.print(f"Try next: heard demo --keep demo.db && heard --db demo.db score {calls[0].id}")
+    if not (serve or keep):
+        return
+    out.print()
+    out.rule("[bold]Dashboard logins[/bold] (one per role, new passwords each run)")
+    for username, role, password, sees in logins:
+        out.print(f"  {role:6} {username:6} password [bold]{password}[/bold]  sees {sees}")
+    if serve:
+        from heard.web.app import serve as serve_app
+
+        out.print(f"Serving the dashboard on http://{host}:{port}/ (Ctrl-C to stop; --no-serve to skip).")
+        try:
+            serve_app(f"sqlite:///{db_path}", host=host, port=port)
+        finally:
+            if keep is None:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:
+    """One user per role on the sample data, with fresh random passwords."""
+    import secrets
+
+    from heard.accounts import add_user
+
+    people = [("ana", "agent", "a.rivera", "north", "only a.rivera's calls"),
+              ("nora", "lead", None, "north", "team north"),
+              ("quinn", "qa", None, None, "every call"),
+              ("ada", "admin", None, None, "everything, users and the audit log")]
+    out = []
+    for username, role, agent_id, team, sees in people:
+        password = secrets.token_urlsafe(9)
+        add_user(store, username, password, role, agent_id=agent_id, team=team)
+        out.append((username, role, password, sees))
+    return out
 
 
 def _num(v: float | None) -> str:
@@ -698,7 +737,7 @@ def main() -> None:
 
 
 # Registers score, review, report, scorecard, rules, serve and user on `app` (kept in their own modules for size).
-import heard.cli_scores  # noqa: E402,F401
+import heard.cli_scores  # noqa: E402
 import heard.cli_web  # noqa: E402,F401
 
 if __name__ == "__main__":

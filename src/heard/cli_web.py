@@ -19,7 +19,9 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
-    """Serve the web dashboard and the HTTP API (OpenAPI at /docs). Set HEARD_SECRET to keep sessions across restarts."""
+    """Serve the web dashboard and the HTTP API (OpenAPI at /docs).
+
+    Set HEARD_SECRET to keep sessions across restarts."""
     from heard.web.app import serve
 
     try:

@@ -148,7 +148,8 @@ def _result(card: Scorecard, automatic: dict[str, Any], answers: dict[str, Any])
     return compute(card, reviewed(card, auto, answers))
 
 
-def answer(store: Store, user: User, evaluation_id: int, item_id: str, value: str, comment: str | None) -> dict[str, Any]:
+def answer(store: Store, user: User, evaluation_id: int, item_id: str, value: str,
+           comment: str | None) -> dict[str, Any]:
     """The evaluator confirms or overrides one item (a draft only); "na" marks it not applicable."""
     row = _row(store, user, evaluation_id)
     if row.evaluator_id != user.id and user.role is not UserRole.ADMIN:
@@ -172,8 +173,8 @@ def answer(store: Store, user: User, evaluation_id: int, item_id: str, value: st
             raise Invalid(str(exc)) from None
     automatic = {a["item"]: a for a in row.automatic["answers"]}
     auto = automatic.get(item_id, {})
-    overrides = not auto.get("pending") and (auto.get("na") and parsed != "na" or
-                                             not auto.get("na") and parsed != auto.get("answer"))
+    overrides = not auto.get("pending") and ((auto.get("na") and parsed != "na") or
+                                             (not auto.get("na") and parsed != auto.get("answer")))
     if overrides and not (comment and comment.strip()):
         raise Invalid(f"item {item_id}: an override of the automatic answer needs a comment saying why")
     answers = dict(row.answers)

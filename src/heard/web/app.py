@@ -13,10 +13,9 @@ import csv
 import io
 import os
 import secrets
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
@@ -29,7 +28,6 @@ from heard.errors import ConfigError, ConflictError, HeardError
 from heard.store import Store
 from heard.web import views
 
-STATIC = Path(__file__).with_name("static")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -66,7 +64,8 @@ CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_f
 
 
 def get_store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    store: Store = request.app.state.store
+    return store
 
 
 def optional_user(request: Request) -> User | None:
@@ -99,6 +98,8 @@ def current_user(request: Request, user: Annotated[User | None, Depends(optional
 
 CurrentUser = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(get_store)]
+EvaluationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="evaluation id")]
+CallId = Annotated[str, Path(min_length=1, max_length=200, description="call id")]
 
 
 def _map_heard_error(exc: HeardError) -> ApiError:
@@ -195,7 +196,7 @@ def _call_or_404(store: Store, user: User, call_id: str) -> Any:
     return call
 
 
-def _api(app: FastAPI) -> None:  # noqa: C901 - one place that lists every endpoint
+def _api(app: FastAPI) -> None:
     @app.post("/api/session", tags=["auth"], summary="Log in; sets the session cookie")
     def login(request: Request, body: Login, store: StoreDep) -> dict[str, Any]:
         user = accounts.authenticate(store, body.username, body.password)
@@ -229,13 +230,13 @@ def _api(app: FastAPI) -> None:  # noqa: C901 - one place that lists every endpo
         return {"total": total, "calls": rows}
 
     @app.get("/api/calls/{call_id}", tags=["calls"], summary="One call: turns, evidence marks, sentiment curve")
-    def get_call(call_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def get_call(call_id: CallId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         call = _call_or_404(store, user, call_id)
         accounts.audit(store, user, "view", "call", call_id)
         return views.call_detail(call, store.latest_analysis(call_id))
 
     @app.get("/api/calls/{call_id}/analysis", tags=["calls"], summary="The call's latest analysis")
-    def get_analysis(call_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def get_analysis(call_id: CallId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         _call_or_404(store, user, call_id)
         analysis = store.latest_analysis(call_id)
         if analysis is None:
@@ -243,7 +244,7 @@ def _api(app: FastAPI) -> None:  # noqa: C901 - one place that lists every endpo
         return analysis.model_dump(mode="json")
 
     @app.get("/api/calls/{call_id}/score", tags=["scores"], summary="The call's score: automatic and final answers")
-    def get_score(call_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def get_score(call_id: CallId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         _call_or_404(store, user, call_id)
         found = views.score_of(store, call_id)
         if found is None:
@@ -256,42 +257,45 @@ def _api(app: FastAPI) -> None:  # noqa: C901 - one place that lists every endpo
     def list_evals(user: CurrentUser, store: StoreDep, state: Annotated[str | None, Query(max_length=20)] = None,
                    call_id: Annotated[str | None, Query(max_length=200)] = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                   offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> dict[str, Any]:
         return {"evaluations": evaluations.list_evaluations(store, user, state=state, call_id=call_id, limit=limit,
                                                             offset=offset)}
 
     @app.post("/api/calls/{call_id}/evaluations", tags=["evaluations"],
               summary="Start (or reopen) a draft evaluation pre-filled with the automatic answers")
-    def start_eval(call_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def start_eval(call_id: CallId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         return evaluations.start(store, user, call_id)
 
     @app.get("/api/evaluations/{evaluation_id}", tags=["evaluations"], summary="One evaluation")
-    def get_eval(evaluation_id: int, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def get_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         return evaluations.get(store, user, evaluation_id)
 
     @app.put("/api/evaluations/{evaluation_id}/items/{item}", tags=["evaluations"],
              summary="Confirm or override one item (an override needs a comment)")
-    def put_item(evaluation_id: int, item: str, body: ItemAnswerIn, user: CurrentUser,
+    def put_item(evaluation_id: EvaluationId, item: Annotated[str, Path(max_length=200)], body: ItemAnswerIn,
+                 user: CurrentUser,
                  store: StoreDep) -> dict[str, Any]:
         return evaluations.answer(store, user, evaluation_id, item, body.answer, body.comment)
 
     @app.post("/api/evaluations/{evaluation_id}/submit", tags=["evaluations"], summary="Submit a draft")
-    def submit_eval(evaluation_id: int, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def submit_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         return evaluations.submit(store, user, evaluation_id)
 
     @app.post("/api/evaluations/{evaluation_id}/acknowledge", tags=["evaluations"],
               summary="The agent acknowledges a submitted evaluation")
-    def ack_eval(evaluation_id: int, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def ack_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
         return evaluations.acknowledge(store, user, evaluation_id)
 
     @app.post("/api/evaluations/{evaluation_id}/dispute", tags=["evaluations"],
               summary="The agent disputes a submitted evaluation")
-    def dispute_eval(evaluation_id: int, body: DisputeIn, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def dispute_eval(evaluation_id: EvaluationId, body: DisputeIn, user: CurrentUser,
+                     store: StoreDep) -> dict[str, Any]:
         return evaluations.dispute(store, user, evaluation_id, body.reason, body.item)
 
     @app.post("/api/evaluations/{evaluation_id}/resolve", tags=["evaluations"],
               summary="A lead, QA or admin resolves a dispute")
-    def resolve_eval(evaluation_id: int, body: ResolveIn, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    def resolve_eval(evaluation_id: EvaluationId, body: ResolveIn, user: CurrentUser,
+                     store: StoreDep) -> dict[str, Any]:
         return evaluations.resolve(store, user, evaluation_id, body.resolution, body.changes)
 
     @app.get("/api/disputes", tags=["evaluations"], summary="Disputed evaluations you may see")
@@ -327,7 +331,7 @@ def _api(app: FastAPI) -> None:  # noqa: C901 - one place that lists every endpo
 
     @app.get("/api/audit", tags=["users"], summary="The audit log (admins only)")
     def get_audit(user: CurrentUser, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                  offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> dict[str, Any]:
         if user.role is not UserRole.ADMIN:
             raise ApiError(403, "forbidden", "only admins read the audit log")
         return {"entries": accounts.audit_entries(store, limit, offset)}

@@ -34,7 +34,7 @@ class CallFilters(BaseModel):
     escalation: bool | None = Field(default=None, description="true: calls with an escalation moment")
     sort: Literal["started_at", "-started_at", "score", "-score", "agent", "id"] = "-started_at"
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 def _latest_scores(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:

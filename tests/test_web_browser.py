@@ -1,0 +1,157 @@
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): an evaluator reviews a call,
+the agent disputes, the lead resolves. Screenshots of every page go to HEARD_SCREENSHOTS (default
+.screenshots/ in the repo) so a person can look at them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from heard.store import Store
+from heard.web.app import create_app
+from tests.web_world import PASSWORD, build
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("HEARD_SCREENSHOTS", Path(__file__).resolve().parents[1] / ".screenshots"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'heard.db'}")
+    build(store)
+    port = _free_port()
+    config = uvicorn.Config(create_app(store, secret="browser-test"), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run and `make test` do)",
+                    pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+def login(browser: Browser, base: str, username: str) -> Page:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def test_evaluate_dispute_resolve_in_a_browser(server: str, browser: Browser) -> None:
+    # The evaluator: opens the call list and a call, starts an evaluation.
+    qa = login(browser, server, "quinn")
+    expect(qa.locator("h1")).to_contain_text("Calls")
+    shot(qa, "01-qa-call-list")
+    qa.click("a[href='/calls/n-ana-1']")
+    expect(qa.locator("h1")).to_have_text("n-ana-1")
+    expect(qa.locator(".chart .main-svg").first).to_be_visible()          # plotly drew the sentiment curve
+    shot(qa, "02-qa-call-view")
+    qa.click("text=Evaluate this call")
+    expect(qa.locator(".state").first).to_have_text("draft")
+    # Click an automatic answer's evidence: the page scrolls to that turn and highlights it.
+    evidence = qa.locator("#item-early_acknowledgement a.evidence").first
+    turn = evidence.get_attribute("data-turn")
+    evidence.click()
+    target = qa.locator(f"#turn-{turn}")
+    expect(target).to_have_class("turn turn-agent flash-target")
+    expect(target).to_be_in_viewport()
+    assert qa.url.endswith(f"#turn-{turn}")
+    shot(qa, "03-qa-evidence-highlighted")
+    # Override an item with a comment, answer the manual item, submit.
+    item = qa.locator("#item-wrap_up")
+    item.locator("select").select_option("yes")
+    item.locator("input[name=comment]").fill("She offered more help in her own words.")
+    item.locator("button").click()
+    expect(qa.locator(".flash").first).to_contain_text("Saved wrap_up")
+    expect(qa.locator("#item-wrap_up .tag-override")).to_be_visible()
+    resolved = qa.locator("#item-resolved")
+    resolved.locator("select").select_option("yes")
+    resolved.locator("button").click()
+    qa.click("text=Submit evaluation")
+    expect(qa.locator(".state").first).to_have_text("submitted")
+    shot(qa, "04-qa-evaluation-submitted")
+    evaluation_url = qa.url.split("#")[0]
+
+    # The agent: sees only their own calls, disputes the evaluation.
+    agent = login(browser, server, "ana")
+    expect(agent.locator("h1")).to_contain_text("ana")
+    calls_shown = {a.get_attribute("href") for a in agent.locator("a[href^='/calls/']").all()}
+    assert calls_shown == {"/calls/n-ana-1", "/calls/n-ana-2"}
+    expect(agent.locator(".chart .main-svg").first).to_be_visible()
+    shot(agent, "05-agent-page")
+    agent.goto(f"{server}/calls/n-ben-1")
+    expect(agent.locator("h1")).to_have_text("Sorry")                      # not theirs: not found
+    agent.goto(evaluation_url)
+    agent.click("text=Dispute this evaluation")
+    agent.select_option("form[action$='/dispute'] select[name=item]", "explain_why")
+    agent.fill("form[action$='/dispute'] textarea[name=reason]", "I explained the bank retry at 1:07.")
+    agent.click("text=Send dispute")
+    expect(agent.locator(".state").first).to_have_text("disputed")
+    shot(agent, "06-agent-disputed")
+
+    # The lead: sees the team dashboard and the dispute, resolves it.
+    lead = login(browser, server, "nora")
+    expect(lead.locator("h1")).to_contain_text("Team north")
+    expect(lead.locator(".chart .main-svg").first).to_be_visible()
+    shot(lead, "07-lead-team-dashboard")
+    lead.click("text=Disputes")
+    lead.click(f"a[href='{evaluation_url.replace(server, '')}']")
+    lead.select_option("form[action$='/resolve'] select[name=item]", "explain_why")
+    lead.fill("form[action$='/resolve'] input[name=answer]", "yes")
+    lead.fill("form[action$='/resolve'] textarea[name=resolution]", "Agreed: the retry was explained.")
+    lead.click("form[action$='/resolve'] button")
+    expect(lead.locator(".state").first).to_have_text("resolved")
+    expect(lead.locator(".dispute")).to_contain_text("Agreed: the retry was explained.")
+    shot(lead, "08-lead-resolved")
+    for page in (qa, agent, lead):
+        page.close()
+
+
+def test_login_page_rejects_a_wrong_password(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/calls")
+    expect(page).to_have_url(f"{server}/login?next=/calls")
+    page.fill("input[name=username]", "quinn")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".flash-error")).to_contain_text("Wrong username or password")
+    shot(page, "00-login-error")
+    page.close()
