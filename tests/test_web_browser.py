@@ -155,3 +155,42 @@ def test_login_page_rejects_a_wrong_password(server: str, browser: Browser) -> N
     expect(page.locator(".flash-error")).to_contain_text("Wrong username or password")
     shot(page, "00-login-error")
     page.close()
+
+
+def test_supervisor_live_view_updates_during_a_replay(server: str, browser: Browser) -> None:
+    """A lead watches /live while a call streams: the call appears, its turns count up, and it is
+    highlighted once the customer's frustration rises with no acknowledgement."""
+    import asyncio
+
+    import httpx
+
+    from heard.ingest import read_path
+    from heard.live.client import replay
+    from heard.samples import CALLS_DIR
+
+    with httpx.Client(base_url=server) as http:
+        me = http.post("/api/session", json={"username": "quinn", "password": PASSWORD}).json()
+        token = http.post("/api/tokens", json={"name": "replay"}, headers={"X-CSRF-Token": me["csrf_token"]}
+                          ).json()["token"]
+    call = next(c for c in read_path(CALLS_DIR / "dc-02.json") if hasattr(c, "turns"))
+    assert call.team == "north"
+    lead = login(browser, server, "nora")
+    lead.click("text=Live")
+    expect(lead.locator("h1")).to_contain_text("Live calls")
+    done = threading.Event()
+
+    def stream() -> None:
+        asyncio.run(replay(server.replace("http", "ws"), call, speed=12, token=token))
+        done.set()
+
+    threading.Thread(target=stream, daemon=True).start()
+    row = lead.locator("tr[data-call='dc-02']")
+    expect(row).to_be_visible(timeout=15000)
+    first = int(row.locator("td").nth(3).inner_text())
+    expect(row).to_have_class("live-row attention", timeout=15000)
+    shot(lead, "09-lead-live-view")
+    assert done.wait(timeout=30)
+    lead.wait_for_timeout(1500)
+    assert int(row.locator("td").nth(3).inner_text()) > first
+    expect(row.locator("td").last).to_contain_text("ended")
+    lead.close()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from heard.cli import _fail, _state, app, out
+from heard.cli import _fail, _read_calls, _state, app, out
 from heard.errors import HeardError
 
 user_app = typer.Typer(help="Users of the web dashboard and API.", no_args_is_help=True)
@@ -66,3 +66,98 @@ def user_list(ctx: typer.Context) -> None:
         out.print(f"{u.username:20} {u.role.value:6} agent={u.agent_id or '-':12} team={u.team or '-'}")
 
 
+
+
+live_app = typer.Typer(help="Live assist: replay calls through the streaming API.", no_args_is_help=True)
+app.add_typer(live_app, name="live")
+
+
+@live_app.command("replay")
+def live_replay(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A call file (any format heard reads) or a stored call id.")],
+    speed: Annotated[float, typer.Option(help="Times faster than real time.")] = 10.0,
+    url: Annotated[str | None, typer.Option(help="A running heard serve, e.g. ws://127.0.0.1:8000 (default: an "
+                                                 "in-process server).")] = None,
+    token: Annotated[str | None, typer.Option(help="API token for --url.", envvar="HEARD_TOKEN")] = None,
+    show_suppressed: Annotated[bool, typer.Option(help="Also show prompts that were held back, and why.")] = False,
+) -> None:
+    """Replay a call through the live API and print what the agent would see."""
+    import asyncio
+    from pathlib import Path
+
+    from heard.live.client import Sent, replay
+
+    state = _state(ctx)
+    try:
+        if Path(file).exists():
+            calls, _ = _read_calls([file], state.settings.ingest)
+        else:
+            found = state.store().get_call(file)
+            calls = [found] if found else []
+    except HeardError as exc:
+        _fail(exc)
+    if not calls:
+        _fail(HeardError(f"no call in {file!r}", hint="Give a call file or a stored call id."))
+    call = calls[0]
+
+    def show(sent: Sent, event: dict[str, object]) -> None:
+        if event["type"] == "prompt":
+            out.print(f"      [bold green]PROMPT[/bold green] {event['text']}  [dim](why: {event['why']})[/dim]")
+        elif event["type"] == "alert":
+            out.print(f"      [bold red]ALERT[/bold red] {str(event['kind']).replace('_', ' ')}: {event['why']}")
+        elif event["type"] == "suppressed" and show_suppressed:
+            out.print(f"      [dim]held back: {event['text']} ({event['reason']})[/dim]")
+
+    def said(sent: Sent, event: dict[str, object]) -> None:
+        if sent.final and not getattr(sent, "_shown", False):
+            sent._shown = True  # type: ignore[attr-defined]
+            when = "" if sent.start is None else f"{int(sent.start // 60)}:{int(sent.start % 60):02d}"
+            out.print(f"{when:>5} [bold]{sent.speaker}[/bold]: {sent.text}")
+        show(sent, event)
+
+    async def run(base: str, secret: str | None) -> None:
+        result = await replay(base, call, speed=speed, token=secret, on_event=said)
+        latencies = sorted(s.latency_ms for s in result.sent if s.latency_ms is not None)
+        p = latencies[int(0.99 * (len(latencies) - 1))] if latencies else 0.0
+        out.print(f"[dim]{len(result.of('prompt'))} prompt(s), {len(result.of('alert'))} alert(s), "
+                  f"{len(result.of('suppressed'))} held back; {len(result.sent)} utterances, p99 round trip "
+                  f"{p:.1f} ms, {result.lost} lost.[/dim]")
+
+    if url:
+        asyncio.run(run(url, token))
+        return
+    _in_process(lambda base, secret: asyncio.run(run(base, secret)))
+
+
+def _in_process(body: object) -> None:
+    """Run `body(base_url, token)` against a throwaway in-process server."""
+    import socket
+    import tempfile
+    import threading
+    import time
+
+    import uvicorn
+
+    from heard.accounts import add_user, create_token
+    from heard.store import Store
+    from heard.web.app import create_app
+
+    folder = tempfile.mkdtemp(prefix="heard-live-")
+    store = Store.open(f"sqlite:///{folder}/live.db")
+    user = add_user(store, "replay", "replay-password", "qa")
+    secret = create_token(store, user, "replay")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        body(f"ws://127.0.0.1:{port}", secret)  # type: ignore[operator]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        store.close()

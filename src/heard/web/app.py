@@ -148,8 +148,12 @@ def create_app(store: Store, *, secret: str | None = None, https_only: bool = Fa
                               "Try again; if it keeps happening, report it with the time of the request.")
 
     _api(app)
+    from heard.live.hub import Hub
+    from heard.web.live import register_live
     from heard.web.pages import register_pages
 
+    app.state.hub = Hub()
+    register_live(app)
     register_pages(app)
     return app
 

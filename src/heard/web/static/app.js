@@ -32,3 +32,41 @@
     if (m) { lightTurn(m[1]); }
   });
 })();
+// The supervisor's live view: poll the live calls every second and redraw the table.
+(function () {
+  var table = document.querySelector("[data-live-feed]");
+  if (!table) { return; }
+  var body = table.querySelector("tbody");
+  function cell(text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) { td.className = cls; } return td; }
+  function draw(calls) {
+    document.getElementById("live-count").textContent = calls.length + " call(s)";
+    body.innerHTML = "";
+    if (!calls.length) { var tr = document.createElement("tr"); tr.appendChild(cell("No live calls yet.", "muted")); tr.firstChild.colSpan = 9; body.appendChild(tr); return; }
+    calls.forEach(function (c) {
+      var tr = document.createElement("tr");
+      tr.className = "live-row" + (c.needs_attention && !c.ended ? " attention" : "") + (c.ended ? " ended" : "");
+      tr.setAttribute("data-call", c.call_id);
+      tr.appendChild(cell(c.call_id));
+      tr.appendChild(cell(c.agent_id || "—"));
+      tr.appendChild(cell(c.team || "—"));
+      tr.appendChild(cell(String(c.turns), "r"));
+      tr.appendChild(cell((c.customer_sentiment >= 0 ? "+" : "") + c.customer_sentiment.toFixed(2), "r"));
+      var o = c.opportunities;
+      tr.appendChild(cell(o.met + " met · " + o.missed + " missed · " + o.pending + " waiting"));
+      tr.appendChild(cell(String(c.prompts), "r"));
+      tr.appendChild(cell(c.last_prompt || "—", "muted"));
+      var status = c.ended ? "ended" + (c.needs_attention ? ": frustration never acknowledged" : "")
+        : c.needs_attention ? "frustration rising, not acknowledged" : c.connected ? "live" : "disconnected";
+      tr.appendChild(cell(status));
+      body.appendChild(tr);
+    });
+  }
+  function poll() {
+    fetch(table.getAttribute("data-live-feed"), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : {calls: []}; })
+      .then(function (d) { draw(d.calls); })
+      .catch(function () {})
+      .finally(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
