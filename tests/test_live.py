@@ -245,3 +245,15 @@ def test_live_replay_client_against_a_real_server() -> None:
     text = " ".join(result.output.split())
     assert "PROMPT Acknowledge before solving" in text and "ALERT dead air" in text
     assert "0 lost" in text
+
+
+def test_live_settings_reach_the_server(tmp_path: Any) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'quiet.db'}")
+    token = create_token(store, add_user(store, "qa2", "long-password", "qa"), "t")
+    client = TestClient(create_app(store, secret="x", live=LiveSettings(max_prompts=0)))
+    with client.websocket_connect(f"/api/live/quiet?token={token}") as ws:
+        ws.receive_json()
+        ws.send_json(utterance(1, "customer", WORRIED, 0))
+        events = until_ack(ws, 1)
+    assert not [e for e in events if e["type"] == "prompt"]
+    assert [e["reason"] for e in events if e["type"] == "suppressed"] == ["the call's prompt limit is reached"]

@@ -25,7 +25,8 @@ def serve_cmd(
     from heard.web.app import serve
 
     try:
-        serve(_state(ctx).settings.store.url, host=host, port=port)
+        settings = _state(ctx).settings
+        serve(settings.store.url, host=host, port=port, live=settings.live)
     except HeardError as exc:
         _fail(exc)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from heard.errors import ConfigError
 from heard.ingest.base import IngestOptions
+from heard.live.engine import LiveSettings
 from heard.store import DEFAULT_URL
 
 
@@ -34,6 +35,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     store: StoreSettings = Field(default_factory=StoreSettings)
     scorecards: ScorecardSettings = Field(default_factory=ScorecardSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     ingest: IngestOptions = Field(default_factory=IngestOptions)
     analysers: dict[str, dict[str, Any]] = Field(default_factory=dict, description="analyser name -> settings")
 

@@ -25,6 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from heard import accounts, evaluations
 from heard.accounts import User, UserRole
 from heard.errors import ConfigError, ConflictError, HeardError
+from heard.live.engine import LiveSettings
 from heard.store import Store
 from heard.web import views
 
@@ -114,7 +115,8 @@ def _map_heard_error(exc: HeardError) -> ApiError:
     return ApiError(400, "bad_request", str(exc), exc.hint)
 
 
-def create_app(store: Store, *, secret: str | None = None, https_only: bool = False) -> FastAPI:
+def create_app(store: Store, *, secret: str | None = None, https_only: bool = False,
+               live: LiveSettings | None = None) -> FastAPI:
     """The app over a store. `secret` signs session cookies (default: HEARD_SECRET, else random per process)."""
     app = FastAPI(title="heard", version="1", description=__doc__, responses=ERRORS)
     app.state.store = store
@@ -152,7 +154,7 @@ def create_app(store: Store, *, secret: str | None = None, https_only: bool = Fa
     from heard.web.live import register_live
     from heard.web.pages import register_pages
 
-    app.state.hub = Hub()
+    app.state.hub = Hub(live)
     register_live(app)
     register_pages(app)
     return app
@@ -345,8 +347,8 @@ def _api(app: FastAPI) -> None:
         return {"status": "ok"}
 
 
-def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveSettings | None = None) -> None:
     import uvicorn
 
     store = Store.open(store_url)
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store, live=live), host=host, port=port, log_level="info")
