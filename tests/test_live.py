@@ -140,7 +140,8 @@ def test_live_parse_errors(message: Any, error: str) -> None:
 
 def test_live_key_phrase() -> None:
     assert key_phrase("Hi. I've been charged twice and my rent is due Friday, I'm really worried.") == \
-        "charged twice rent due Friday"
+        "charged twice … rent is due Friday"
+    assert key_phrase("The engineer didn't turn up twice. I'm furious.") == "engineer didn't turn up twice"
 
 
 # --- over the WebSocket ------------------------------------------------------------------------------------

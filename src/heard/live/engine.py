@@ -6,7 +6,7 @@ CPU), and decisions read only the call's running state, never the whole call aga
 utterances only update what the agent sees; decisions wait for the final text.
 
 Prompts sound like a coach, not a script: built from the customer's own words ("Acknowledge:
-charged twice, rent due Friday"), never the same suggestion twice in a call, a cooldown between
+charged twice … rent is due Friday"), never the same suggestion twice in a call, a cooldown between
 prompts, a maximum per call, suppressed when the agent has just done the behaviour, and each says
 briefly why it fired. Nothing is inferred from anyone's voice: only from what was said.
 """
@@ -77,11 +77,25 @@ def parse(message: Any) -> Utterance:
 
 
 def key_phrase(text: str, limit: int = 6) -> str:
-    """The customer's own words, shortened: the content words of their most loaded sentence."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    best = max(sentences or [text], key=lambda s: sum(w.lower() not in STOPWORDS for w in WORD.findall(s)))
-    words = [w for w in WORD.findall(best) if w.lower() not in STOPWORDS and w.lower() not in FEELINGS]
-    return " ".join(words[:limit]) or best[:40]
+    """The customer's own words, shortened: their one or two most loaded clauses, in their order.
+
+    "I've been charged twice and my rent is due Friday, I'm really worried." -> "charged twice … rent is due Friday"
+    """
+    clauses = [c.strip(" .!?") for c in re.split(r"[.!?;,]+|\s(?:and|but|so|because)\s", text) if c.strip(" .!?")]
+
+    def weight(clause: str) -> int:
+        return sum(w.lower() not in STOPWORDS and w.lower() not in FEELINGS for w in WORD.findall(clause))
+
+    best = sorted(sorted(range(len(clauses)), key=lambda k: -weight(clauses[k]))[:2])
+    parts = []
+    for k in best:
+        if weight(clauses[k]) == 0:
+            continue
+        words = clauses[k].split()
+        while words and (words[0].lower().strip("'’") in STOPWORDS or words[0].lower() in FEELINGS):
+            words.pop(0)
+        parts.append(" ".join(words[:limit]))
+    return " … ".join(p for p in parts if p) or text.strip()[:40]
 
 
 FEELINGS = {"really", "so", "very", "worried", "stressed", "upset", "frustrated", "annoyed", "angry", "fed", "up",
