@@ -143,3 +143,22 @@ def test_store_import_killed_midway_leaves_whole_calls_and_resumes(db_url: str, 
     integrity = store.integrity()
     assert integrity.broken == [] and integrity.calls == total
     store.close()
+
+
+def test_store_latest_summaries_match_the_analyses(db_url: str) -> None:
+    """Call lists read stored summaries; rows written before summaries existed are summarised on the fly."""
+    from sqlalchemy import update
+
+    from heard.pipeline import analyse
+    from heard.store.schema import analyses
+
+    with Store.open(db_url) as store:
+        calls = [make_call(f"sum-{i}", turns=4 + i) for i in range(3)]
+        for c in calls:
+            store.add_call(c)
+        store.save_analyses([analyse(c) for c in calls])
+        expected = {c.id: analyse(c).summary() for c in calls}
+        assert store.latest_summaries([c.id for c in calls] + ["missing"]) == expected
+        with store.engine.begin() as conn:
+            conn.execute(update(analyses).where(analyses.c.call_id == "sum-1").values(summary=None))
+        assert store.latest_summaries([c.id for c in calls]) == expected

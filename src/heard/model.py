@@ -222,6 +222,19 @@ class CallAnalysis(_Strict):
     findings: list[Finding] = Field(default_factory=list)
     skipped: dict[str, str] = Field(default_factory=dict, description="analyser -> why it did not run")
 
+    def summary(self) -> dict[str, Any]:
+        """What a call list shows: behaviours found, flags, opportunities and length (stored beside the analysis)."""
+        found = self.findings
+        duration = self.metric("duration")
+        return {
+            "behaviours": sorted({f.label for f in found if f.kind == "behaviour"}),
+            "robotic": sum(f.kind == "robotic" for f in found),
+            "escalations": sum(f.kind == "escalation" for f in found),
+            "opportunities": sum(f.kind == "opportunity" for f in found),
+            "met": sum(f.kind == "opportunity" and f.label == "met" for f in found),
+            "duration": duration.value if duration is not None else None,
+        }
+
     def metric(self, name: str, party: Role | None = None) -> Metric | None:
         for m in self.metrics:
             if m.name == name and m.party == party:

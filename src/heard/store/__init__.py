@@ -212,7 +212,8 @@ class Store:
         now = datetime.now(UTC)
         rows = [{"call_id": a.call_id, "content_hash": a.content_hash,
                  "analyser_key": ",".join(f"{n}@{v}" for n, v in sorted(a.analysers.items())),
-                 "analysers": a.analysers, "result": a.model_dump(mode="json"), "created_at": now} for a in batch]
+                 "analysers": a.analysers, "result": a.model_dump(mode="json"), "created_at": now,
+                 "summary": a.summary()} for a in batch]
         with self.engine.begin() as conn:
             conn.execute(_DELETE_ANALYSIS, [{"cid": r["call_id"], "key": r["analyser_key"]} for r in rows])
             conn.execute(_INSERT_ANALYSIS, rows)
@@ -256,6 +257,26 @@ class Store:
             row = conn.execute(select(analyses.c.result).where(analyses.c.call_id == call_id)
                                .order_by(analyses.c.created_at.desc(), analyses.c.id.desc())).first()
         return CallAnalysis.model_validate(row.result) if row else None
+
+    def latest_summaries(self, ids: Sequence[str], *, batch: int = 500) -> dict[str, dict[str, Any]]:
+        """CallAnalysis.summary() of each call's latest analysis, without loading the analyses
+        (computed from the stored result for rows written before summaries were stored)."""
+        out: dict[str, dict[str, Any]] = {}
+        wanted = list(ids)
+        for offset in range(0, len(wanted), batch):
+            chunk = wanted[offset: offset + batch]
+            with self.engine.connect() as conn:
+                latest = select(func.max(analyses.c.id)).where(analyses.c.call_id.in_(chunk)).group_by(
+                    analyses.c.call_id)
+                rows = conn.execute(select(analyses.c.id, analyses.c.call_id, analyses.c.summary)
+                                    .where(analyses.c.id.in_(latest))).all()
+                old = [r.id for r in rows if r.summary is None]
+                results = {r.id: r.result for r in conn.execute(
+                    select(analyses.c.id, analyses.c.result).where(analyses.c.id.in_(old)))} if old else {}
+            for r in rows:
+                out[r.call_id] = r.summary if r.summary is not None else \
+                    CallAnalysis.model_validate(results[r.id]).summary()
+        return out
 
     def iter_analyses(self) -> Iterator[CallAnalysis]:
         """The latest analysis of every stored call that has one."""

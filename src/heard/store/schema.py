@@ -68,6 +68,7 @@ analyses = Table(
     Column("analysers", JSON, nullable=False),
     Column("result", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("summary", JSON(none_as_null=True)),  # CallAnalysis.summary(), so call lists need not load results
     UniqueConstraint("call_id", "analyser_key", name="uq_analyses_call_key"),
 )
 Index("ix_analyses_call", analyses.c.call_id)

@@ -53,19 +53,11 @@ def _latest_scores(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+EMPTY = {"behaviours": [], "robotic": 0, "escalations": 0, "opportunities": 0, "met": 0, "duration": None}
+
+
 def summary_of(analysis: CallAnalysis | None) -> dict[str, Any]:
-    if analysis is None:
-        return {"behaviours": [], "robotic": 0, "escalations": 0, "opportunities": 0, "met": 0, "duration": None}
-    found = analysis.findings
-    duration = analysis.metric("duration")
-    return {
-        "behaviours": sorted({f.label for f in found if f.kind == "behaviour"}),
-        "robotic": sum(f.kind == "robotic" for f in found),
-        "escalations": sum(f.kind == "escalation" for f in found),
-        "opportunities": sum(f.kind == "opportunity" for f in found),
-        "met": sum(f.kind == "opportunity" and f.label == "met" for f in found),
-        "duration": duration.value if duration is not None else None,
-    }
+    return analysis.summary() if analysis is not None else dict(EMPTY)
 
 
 def call_rows(store: Store, user: User, filters: CallFilters) -> tuple[list[dict[str, Any]], int]:
@@ -89,9 +81,10 @@ def call_rows(store: Store, user: User, filters: CallFilters) -> tuple[list[dict
         r.update(scored.get(r["id"], {"score": None, "auto_score": None, "auto_failed": None, "category": None}))
         r["started_at"] = r["started_at"].isoformat() if isinstance(r["started_at"], datetime) else None
         out.append(r)
-    # The list shows each call's behaviours and flags, so every row needs its latest analysis.
+    # The list shows each call's behaviours and flags: the stored summaries, in one query per 500 calls.
+    summaries = store.latest_summaries(ids)
     for r in out:
-        r.update(summary_of(store.latest_analysis(r["id"])))
+        r.update(summaries.get(r["id"], EMPTY))
     if filters.min_score is not None:
         out = [r for r in out if r["score"] is not None and r["score"] >= filters.min_score]
     if filters.max_score is not None:
@@ -163,13 +156,10 @@ def behaviour_rates(store: Store, user: User, ids: list[str]) -> dict[str, float
     """Share of the calls in which each behaviour was found."""
     del user
     counts: dict[str, int] = defaultdict(int)
-    n = 0
-    for i in ids:
-        analysis = store.latest_analysis(i)
-        if analysis is None:
-            continue
-        n += 1
-        for label in summary_of(analysis)["behaviours"]:
+    summaries = store.latest_summaries(ids)
+    n = len(summaries)
+    for summary in summaries.values():
+        for label in summary["behaviours"]:
             counts[label] += 1
     return {b: round(100 * counts[b] / n, 1) if n else 0.0 for b in (*BEHAVIOURS, "early_acknowledgement")}
 
