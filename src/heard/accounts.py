@@ -56,6 +56,10 @@ class User:
                 "agent_id": self.agent_id, "team": self.team}
 
 
+# heard itself, for work that is not one person's view (the CLI, a team's figures beside an agent's own).
+SYSTEM = User(0, "heard", "heard", UserRole.ADMIN, None, None)
+
+
 def _user(row: Any) -> User:
     return User(row.id, row.username, row.display_name, UserRole(row.role), row.agent_id, row.team)
 

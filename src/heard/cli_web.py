@@ -57,10 +57,10 @@ def user_add(
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """List users and their roles."""
-    from heard.accounts import User, UserRole, list_users
+    from heard.accounts import SYSTEM, list_users
 
     try:
-        users = list_users(_state(ctx).store(), User(0, "cli", "cli", UserRole.ADMIN, None, None))
+        users = list_users(_state(ctx).store(), SYSTEM)
     except HeardError as exc:
         _fail(exc)
     for u in users:

@@ -15,8 +15,8 @@ from sqlalchemy import and_, insert, select, update
 from heard.accounts import User, UserRole, audit, call_scope, can_see_call
 from heard.errors import ConfigError, HeardError, StoreError
 from heard.scorecards import definition, rules
-from heard.scorecards.definition import Scorecard
-from heard.scorecards.scoring import Result, compute, fraction, reviewed
+from heard.scorecards.definition import Item, Scorecard
+from heard.scorecards.scoring import Result, compute, parse_answer, reviewed
 from heard.scorecards.service import review_item, score_stored, stored_card
 from heard.store import Store
 from heard.store.schema import calls, disputes, evaluations, scorecards, scores, users
@@ -143,6 +143,24 @@ def start(store: Store, user: User, call_id: str, card: Scorecard | None = None)
     return as_dict(store, _row(store, user, evaluation_id))
 
 
+def _parse(item: Item, value: str) -> str | float:
+    try:
+        return parse_answer(item, value)
+    except ConfigError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _own_draft(store: Store, user: User, evaluation_id: int, action: str, why: str | None) -> Any:
+    """The evaluation, if this user started it (or is an admin) and it is still a draft."""
+    row = _row(store, user, evaluation_id)
+    if row.evaluator_id != user.id and user.role is not UserRole.ADMIN:
+        raise Forbidden(f"only the evaluator who started this evaluation can {action}")
+    if row.state != "draft":
+        raise Invalid(f"evaluation {evaluation_id} is {row.state}; {why}" if why
+                      else f"evaluation {evaluation_id} is already {row.state}")
+    return row
+
+
 def _result(card: Scorecard, automatic: dict[str, Any], answers: dict[str, Any]) -> Result:
     auto = Result.model_validate(automatic).answers
     return compute(card, reviewed(card, auto, answers))
@@ -151,26 +169,13 @@ def _result(card: Scorecard, automatic: dict[str, Any], answers: dict[str, Any])
 def answer(store: Store, user: User, evaluation_id: int, item_id: str, value: str,
            comment: str | None) -> dict[str, Any]:
     """The evaluator confirms or overrides one item (a draft only); "na" marks it not applicable."""
-    row = _row(store, user, evaluation_id)
-    if row.evaluator_id != user.id and user.role is not UserRole.ADMIN:
-        raise Forbidden("only the evaluator who started this evaluation can change its answers")
-    if row.state != "draft":
-        raise Invalid(f"evaluation {evaluation_id} is {row.state}; answers can change only while it is a draft")
+    row = _own_draft(store, user, evaluation_id, "change its answers",
+                     "answers can change only while it is a draft")
     card = _card(store, row.scorecard_id)
     item = card.item(item_id)
     if item is None:
         raise Invalid(f"the scorecard has no item {item_id!r}")
-    parsed: str | float = value
-    if value != "na":
-        if item.answer != "yes_no":
-            try:
-                parsed = float(value)
-            except ValueError:
-                raise Invalid(f"item {item_id}: answer {value!r} is not a number") from None
-        try:
-            fraction(item, parsed)
-        except ConfigError as exc:
-            raise Invalid(str(exc)) from None
+    parsed = _parse(item, value)
     automatic = {a["item"]: a for a in row.automatic["answers"]}
     auto = automatic.get(item_id, {})
     overrides = not auto.get("pending") and ((auto.get("na") and parsed != "na") or
@@ -195,11 +200,7 @@ def _transition(store: Store, evaluation_id: int, state: str, **values: Any) -> 
 
 
 def submit(store: Store, user: User, evaluation_id: int) -> dict[str, Any]:
-    row = _row(store, user, evaluation_id)
-    if row.evaluator_id != user.id and user.role is not UserRole.ADMIN:
-        raise Forbidden("only the evaluator who started this evaluation can submit it")
-    if row.state != "draft":
-        raise Invalid(f"evaluation {evaluation_id} is already {row.state}")
+    row = _own_draft(store, user, evaluation_id, "submit it", None)
     card = _card(store, row.scorecard_id)
     result = _result(card, row.automatic, row.answers)
     if result.pending:
@@ -266,12 +267,7 @@ def resolve(store: Store, user: User, evaluation_id: int, resolution: str,
         item = card.item(item_id)
         if item is None:
             raise Invalid(f"the scorecard has no item {item_id!r}")
-        parsed: str | float = value if value == "na" or item.answer == "yes_no" else float(value)
-        if parsed != "na":
-            try:
-                fraction(item, parsed)
-            except ConfigError as exc:
-                raise Invalid(str(exc)) from None
+        parsed = _parse(item, value)
         answers[item_id] = {"answer": parsed, "comment": f"changed on dispute: {resolution}", "override": True}
     result = _result(card, row.automatic, answers)
     with store.engine.begin() as conn:

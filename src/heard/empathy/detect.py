@@ -141,9 +141,9 @@ def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np
     return result
 
 
-def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
-           vectors: np.ndarray[Any, Any] | None, learned: tuple[float, float] | None = None) -> Hit | None:
-    text = sent.text
+def pattern_hit(name: str, b: Any, text: str) -> bool | None:
+    """Whether one sentence shows the behaviour by its patterns; None when it cannot show it at all (a
+    veto matched, or a question behaviour without a question). The live engine uses the same test."""
     if b.veto is not None and b.veto.search(text):
         return None
     stripped = text.rstrip()
@@ -154,7 +154,15 @@ def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
     m = b.pattern.search(text) if b.pattern is not None else None
     if name == "clarifying_question" and m is None and bare_question and len(text.split()) <= 20:
         m = QUESTION_START.match(text)
-    if m is not None:
+    return m is not None
+
+
+def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
+           vectors: np.ndarray[Any, Any] | None, learned: tuple[float, float] | None = None) -> Hit | None:
+    hit = pattern_hit(name, b, sent.text)
+    if hit is None:
+        return None
+    if hit:
         # The evidence is the whole sentence: a coach needs "That sounds really stressful, being charged twice",
         # not "sounds really stressful".
         return Hit(name, sent, sent.span, PATTERN_CONFIDENCE, "pattern")

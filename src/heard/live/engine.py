@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from heard.empathy.detect import SENTENCE, pattern_hit
 from heard.empathy.lexicon import Lexicon, load
 from heard.frustration import find_cues
-from heard.sentiment import score, score_agent
+from heard.sentiment import score
 from heard.speech import STOPWORDS
 
 Speaker = Literal["agent", "customer"]
@@ -257,14 +258,9 @@ class LiveCall:
         return events
 
     def _behaviours(self, text: str) -> set[str]:
-        found = set()
-        for name, b in self.lexicon.behaviours.items():
-            if b.pattern is None or (b.veto is not None and b.veto.search(text)):
-                continue
-            if name in ("clarifying_question", "confidence_check") and "?" not in text:
-                continue
-            if b.pattern.search(text):
-                found.add(name)
+        sentences = [m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()]
+        found = {name for name, b in self.lexicon.behaviours.items()
+                 if any(pattern_hit(name, b, s) for s in sentences)}
         generic = self.lexicon.robotic.generic
         ack = self.lexicon.behaviours["acknowledge_emotion"].pattern
         if "acknowledge_emotion" in found and generic is not None and ack is not None and \
@@ -272,8 +268,6 @@ class LiveCall:
             found.discard("acknowledge_emotion")  # a canned line alone is not an acknowledgement
         if HOLD.search(text):
             found.add("hold")
-        if score_agent(text)[0] > 0.5:
-            found.add("positive")
         return found
 
     @property

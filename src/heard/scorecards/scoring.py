@@ -74,6 +74,20 @@ def fraction(item: Item, answer: AnswerValue) -> float:
     return value / item.max_points
 
 
+def parse_answer(item: Item, text: str) -> str | float:
+    """An evaluator's answer as typed ("yes", "4", "7.5", "na") in the item's own type; ConfigError if it cannot be."""
+    if text == "na":
+        return text
+    value: str | float = text
+    if item.answer != "yes_no":
+        try:
+            value = float(text)
+        except ValueError:
+            raise ConfigError(f"item {item.id}: answer {text!r} is not a number") from None
+    fraction(item, value)  # validates, with a clear error
+    return value
+
+
 def _level(source: Source, value: float) -> int:
     assert source.scale is not None
     if source.higher_is_better:

@@ -22,7 +22,7 @@ from heard.runners.local import analyse_and_store
 from heard.scorecards.conditions import Facts
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.rules import RuleSet, evaluate_rules
-from heard.scorecards.scoring import Result, answer_automatically, compute, fraction, reviewed
+from heard.scorecards.scoring import Result, answer_automatically, compute, parse_answer, reviewed
 from heard.store import Store
 from heard.store.schema import rule_results, scorecards, scores
 
@@ -217,14 +217,7 @@ def review_item(store: Store, call_id: str, scorecard: str, item_id: str, answer
     if item is None:
         raise ConfigError(f"scorecard {scorecard} has no item {item_id!r}",
                           hint=f"Items: {', '.join(i.id for _, i in card.items)}")
-    value: str | float = answer
-    if answer != "na":
-        if item.answer != "yes_no":
-            try:
-                value = float(answer)
-            except ValueError:
-                raise ConfigError(f"item {item_id}: answer {answer!r} is not a number") from None
-        fraction(item, value)  # validates, with a clear error
+    value = parse_answer(item, answer)
     with store.engine.begin() as conn:
         row = conn.execute(select(scores).where(and_(scores.c.call_id == call_id, scores.c.scorecard_id == card_id))
                            .order_by(scores.c.updated_at.desc(), scores.c.id.desc())).first()

@@ -306,10 +306,10 @@ def register_pages(app: FastAPI) -> None:
         if not rows:
             raise PageError(404, f"There is no agent {agent_id} whose calls you can see.")
         team = rows[0]["team"]
-        team_rows, _ = views.call_rows(store, accounts.User(0, "-", "-", UserRole.ADMIN, None, None),
+        team_rows, _ = views.call_rows(store, accounts.SYSTEM,
                                        views.CallFilters(team=team, limit=1000)) if team else ([], 0)
-        mine = views.behaviour_rates(store, user, [r["id"] for r in rows])
-        theirs = views.behaviour_rates(store, user, [r["id"] for r in team_rows])
+        mine = views.behaviour_rates(store, [r["id"] for r in rows])
+        theirs = views.behaviour_rates(store, [r["id"] for r in team_rows])
         names = [LABELS.get(b, b) for b in mine]
         behaviour_chart = _chart([
             {"type": "bar", "orientation": "h", "y": names, "x": list(mine.values()), "name": agent_id,
@@ -340,7 +340,7 @@ def register_pages(app: FastAPI) -> None:
         agents: dict[str, list[str]] = defaultdict(list)
         for r in rows:
             agents[r["agent_id"] or "-"].append(r["id"])
-        rates = {a: views.behaviour_rates(store, user, ids) for a, ids in sorted(agents.items())}
+        rates = {a: views.behaviour_rates(store, ids) for a, ids in sorted(agents.items())}
         weeks = views.weekly(rows, "agent_id")
         all_weeks = sorted({w for series in weeks.values() for w in series})
         trend = _chart([{"type": "scatter", "mode": "lines+markers", "name": a, "x": list(series),

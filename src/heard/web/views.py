@@ -152,9 +152,8 @@ def call_detail(call: Call, analysis: CallAnalysis | None) -> dict[str, Any]:
             "gaps": gaps, "customer_sentiment": sentiment, "summary": summary_of(analysis)}
 
 
-def behaviour_rates(store: Store, user: User, ids: list[str]) -> dict[str, float]:
+def behaviour_rates(store: Store, ids: list[str]) -> dict[str, float]:
     """Share of the calls in which each behaviour was found."""
-    del user
     counts: dict[str, int] = defaultdict(int)
     summaries = store.latest_summaries(ids)
     n = len(summaries)
