@@ -22,11 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from heard import sentiment
 from heard.model import Call
 from heard.pipeline import analyse
 from heard.samples.generate import generate
-from heard.speech import tokens
+from heard.text import sentiment
+from heard.text.speech import tokens
 
 ANALYSERS = ["timing", "overlap", "sentiment"]
 

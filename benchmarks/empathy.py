@@ -23,10 +23,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import heard.analysers.empathy as empathy_module
-from heard.embeddings import Encoder
 from heard.model import Call
 from heard.pipeline import analyse
 from heard.samples.generate import generate
+from heard.text.embeddings import Encoder
 
 
 def run(calls: list[Call], enc: Encoder) -> float:

@@ -39,7 +39,7 @@ def phase_parse(folder: str) -> dict[str, Any]:
 
 
 def phase_import(folder: str, url: str) -> dict[str, Any]:
-    from heard.importer import import_paths
+    from heard.runners.importer import import_paths
     from heard.store import Store
 
     store = Store.open(url)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import psutil
 
-from heard.accounts import add_user, create_token
+from heard.auth.accounts import add_user, create_token
 from heard.live.client import Replay, replay
 from heard.samples.generate import generate
 from heard.store import Store

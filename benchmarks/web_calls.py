@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from fastapi.testclient import TestClient
 
-from heard.accounts import add_user
+from heard.auth.accounts import add_user
 from heard.runners.local import analyse_and_store
 from heard.samples.generate import generate
 from heard.store import Store

@@ -253,8 +253,8 @@ def test_sentiment_repeated_question() -> None:
 
 
 def test_sentiment_lexicon_checksum_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
-    from heard import sentiment
     from heard.errors import AnalysisError
+    from heard.text import sentiment
 
     monkeypatch.setattr(sentiment, "VADER_LEXICON_SHA256", "0" * 64)
     with pytest.raises(AnalysisError, match="VADER lexicon"):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from heard.accuracy.amazon import compare_call, match_non_talk, summary
 from heard.cli import app
-from heard.compare import compare_call, match_non_talk, summary
 from heard.ingest import read_path
 from heard.model import Call
 from heard.pipeline import analyse

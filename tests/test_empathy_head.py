@@ -93,3 +93,17 @@ def test_bad_head_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="expected") as info:
         head.load.__wrapped__(bad)
     assert "train_head.py" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(("nudge", "flagged"), [(1e-5, False), (0.05, True)])
+def test_head_check_tolerates_float_noise_but_not_a_change(nudge: float, flagged: bool) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_head", ROOT / "scripts" / "train_head.py")
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shipped = json.loads(head.WEIGHTS.read_text(encoding="utf-8"))
+    moved = json.loads(json.dumps(shipped))
+    moved["heads"]["ack"]["weights"][0] += nudge
+    assert bool(script.differences(shipped, moved)) is flagged

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heard.errors import IngestError
-from heard.importer import import_paths
 from heard.ingest import FORMATS, read_bytes
 from heard.ingest.base import OutcomeRecord
 from heard.model import Call
+from heard.runners.importer import import_paths
 from heard.store import Store
 from tests.conftest import FIXTURES
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from heard.accounts import add_user, create_token
+from heard.auth.accounts import add_user, create_token
 from heard.live.engine import LiveCall, LiveSettings, Utterance, key_phrase, parse
 from heard.store import Store
 from heard.web.app import create_app

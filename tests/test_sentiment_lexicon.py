@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from heard import sentiment
 from heard.ingest import read_path
 from heard.model import Call
 from heard.samples import CALLS_DIR
 from heard.samples.generate import generate
+from heard.text import sentiment
 from tests.conftest import FIXTURES
 
 EDGE_CASES = [

@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, inspect
 
 from heard.analysers import REGISTRY
 from heard.errors import ConflictError, StoreError
-from heard.importer import import_paths
 from heard.ingest import read_path
 from heard.model import Call, Outcome
 from heard.pipeline import analyse
+from heard.runners.importer import import_paths
 from heard.samples.generate import write_corpus
 from heard.store import Applied, Store, Written, resolve_url
 from heard.store.schema import metadata

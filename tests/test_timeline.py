@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from heard.cli.timeline import LABEL_WIDTH, render
 from heard.model import Call, Role, Turn
 from heard.pipeline import analyse
-from heard.timeline import LABEL_WIDTH, render
 
 A, C = Role.AGENT, Role.CUSTOMER
 

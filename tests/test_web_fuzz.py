@@ -8,7 +8,7 @@ import tempfile
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from heard.accounts import authenticate, create_token
+from heard.auth.accounts import authenticate, create_token
 from heard.store import Store
 from heard.web.app import create_app
 from tests.web_world import PASSWORD, build

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heard.accounts import add_user
+from heard.auth.accounts import add_user
 from heard.model import Call, Role, Turn
 from heard.runners.local import analyse_and_store
 from heard.scorecards import definition, rules

@@ -9,6 +9,7 @@ figures can be compared with them later. This module is also the published JSON 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -101,6 +102,17 @@ class Outcome(_Strict):
         data = self.model_dump()
         data.update(other.model_dump(exclude_none=True))
         return Outcome.model_validate(data)
+
+
+@dataclass
+class OutcomeRecord:
+    """One row of a metadata/outcomes file: joined to a stored call by its id."""
+
+    call_id: str
+    fields: dict[str, Any]
+    outcome: Outcome | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
 
 
 class SpeakerMapping(_Strict):

@@ -12,11 +12,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from heard.analysers.registry import Output, analyser
-from heard.embeddings import encoder
 from heard.empathy import head as learned
 from heard.empathy.detect import detect
 from heard.empathy.lexicon import load
 from heard.model import Call
+from heard.text.embeddings import encoder
 
 NAME = "empathy"
 

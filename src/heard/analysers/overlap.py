@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from heard.analysers.registry import Need, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role
-from heard.speech import BACKCHANNEL_MAX_SECONDS, BACKCHANNEL_MAX_WORDS, is_backchannel, merge, overlap, turn_speech
+from heard.text.speech import (
+    BACKCHANNEL_MAX_SECONDS,
+    BACKCHANNEL_MAX_WORDS,
+    is_backchannel,
+    merge,
+    overlap,
+    turn_speech,
+)
 
 NAME = "overlap"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from heard import sentiment as lexicon
 from heard.analysers.registry import Output, analyser
-from heard.frustration import find_cues, questions
 from heard.model import Call, Evidence, Finding, Metric, Role
-from heard.speech import is_backchannel, word_count
+from heard.text import sentiment as lexicon
+from heard.text.frustration import find_cues, questions
+from heard.text.speech import is_backchannel, word_count
 
 NAME = "sentiment"
 STRONG_CUES = {"manager_request", "cancel_threat", "profanity"}

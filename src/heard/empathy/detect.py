@@ -20,7 +20,7 @@ import numpy as np
 from heard.empathy.head import Head
 from heard.empathy.lexicon import BEHAVIOURS, Lexicon
 from heard.model import Call, Evidence, Finding, Metric, Role
-from heard.speech import content_words, is_backchannel
+from heard.text.speech import content_words, is_backchannel
 
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 PATTERN_CONFIDENCE = 0.9

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from heard.embeddings import DIMENSIONS
 from heard.errors import AnalysisError
+from heard.text.embeddings import DIMENSIONS
 
 WEIGHTS = Path(__file__).with_name("head.json")
 # Which heard behaviour each head label stands for.

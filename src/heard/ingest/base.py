@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from heard.errors import IngestError
 from heard.ingest.speakers import LabelledText, configured_role, guess_roles
-from heard.model import Call, Outcome, Role, SpeakerMapping, Turn, Word
+from heard.model import Call, OutcomeRecord, Role, SpeakerMapping, Turn, Word
 
 # What a parser's code raises when vendor JSON has the right top-level shape but wrong insides.
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
@@ -46,17 +46,6 @@ class RawTurn:
     end: float | None = None
     words: list[Word] | None = None
     role: Role | None = None
-    line: int | None = None
-
-
-@dataclass
-class OutcomeRecord:
-    """One row of a metadata/outcomes file: joined to a stored call by its id."""
-
-    call_id: str
-    fields: dict[str, Any]
-    outcome: Outcome | None
-    metadata: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
 
 

@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from heard.empathy.detect import SENTENCE, pattern_hit
 from heard.empathy.lexicon import Lexicon, load
-from heard.frustration import find_cues
-from heard.sentiment import score
-from heard.speech import STOPWORDS
+from heard.text.frustration import find_cues
+from heard.text.sentiment import score
+from heard.text.speech import STOPWORDS
 
 Speaker = Literal["agent", "customer"]
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+")

@@ -278,7 +278,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 def _semantic(s: Semantic, facts: Facts) -> Match:
     if facts.encode is None:
-        from heard.embeddings import encoder
+        from heard.text.embeddings import encoder
 
         facts.encode = encoder().encode
     spans = [(i, span) for i in _turns(facts, s.party, s) for span in sentences(facts.call.turns[i].text)]

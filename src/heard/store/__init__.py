@@ -21,8 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, eve
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from heard.errors import ConflictError, StoreError
-from heard.ingest.base import OutcomeRecord
-from heard.model import Call, CallAnalysis, Outcome
+from heard.model import Call, CallAnalysis, Outcome, OutcomeRecord
 from heard.store.schema import analyses, calls, outcomes, turns
 
 DEFAULT_URL = "sqlite:///heard.db"

@@ -17,16 +17,19 @@ import json
 import time
 from typing import Any
 
-from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from heard import accounts
-from heard.accounts import User, UserRole
+from heard.auth import accounts
+from heard.auth.accounts import User, UserRole
 from heard.live.engine import parse
 from heard.live.hub import Hub
+from heard.web.deps import ApiError, PageError, optional_user, page_user
+from heard.web.render import render
 
 MAX_MESSAGE = 64 * 1024
+router = APIRouter()
 
 
 def _ws_user(ws: WebSocket) -> User | None:
@@ -39,83 +42,80 @@ def _ws_user(ws: WebSocket) -> User | None:
     return accounts.get_user(store, user_id) if isinstance(user_id, int) else None
 
 
-def register_live(app: FastAPI) -> None:
-    hub: Hub = app.state.hub
+@router.websocket("/api/live/{call_id}")
+async def live(ws: WebSocket, call_id: str) -> None:
+    user = await run_in_threadpool(_ws_user, ws)   # a database read: never on the event loop
+    if user is None:
+        await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
+        return
+    if not call_id or len(call_id) > 200:
+        await ws.close(code=4400, reason="call id: 1 to 200 characters")
+        return
+    await ws.accept()
+    hub: Hub = ws.app.state.hub
+    entry, resumed = hub.join(call_id, agent_id=user.agent_id, team=user.team)
+    try:
+        await ws.send_json({"type": "resumed" if resumed else "hello", "call_id": call_id,
+                            "state": entry.call.snapshot()})
+        while True:
+            raw = await ws.receive_text()
+            await _message(ws, entry, raw)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.leave(entry)
 
-    @app.websocket("/api/live/{call_id}")
-    async def live(ws: WebSocket, call_id: str) -> None:
-        user = await run_in_threadpool(_ws_user, ws)   # a database read: never on the event loop
-        if user is None:
-            await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
-            return
-        if not call_id or len(call_id) > 200:
-            await ws.close(code=4400, reason="call id: 1 to 200 characters")
-            return
-        await ws.accept()
-        entry, resumed = hub.join(call_id, agent_id=user.agent_id, team=user.team)
-        try:
-            await ws.send_json({"type": "resumed" if resumed else "hello", "call_id": call_id,
-                                "state": entry.call.snapshot()})
-            while True:
-                raw = await ws.receive_text()
-                await _message(ws, entry, raw)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            hub.leave(entry)
 
-    async def _message(ws: WebSocket, entry: Any, raw: str) -> None:
-        began = time.perf_counter()
-        if len(raw) > MAX_MESSAGE:
-            await ws.send_json({"type": "error", "message": f"message over {MAX_MESSAGE} bytes"})
-            return
-        try:
-            message = json.loads(raw)
-        except ValueError as exc:
-            await ws.send_json({"type": "error", "message": f"not JSON: {exc}"})
-            return
-        reply_to = message.get("id") if isinstance(message, dict) else None
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind == "start":
-            entry.agent_id = str(message.get("agent_id") or entry.agent_id or "")[:200] or None
-            entry.team = str(message.get("team") or entry.team or "")[:200] or None
-            await ws.send_json({"type": "ack", "reply_to": reply_to})
-            return
-        if kind == "end":
-            entry.call.ended = True
-            await ws.send_json({"type": "ended", "reply_to": reply_to, "state": entry.call.snapshot()})
-            return
-        try:
-            utterance = parse(message)
-        except ValueError as exc:
-            await ws.send_json({"type": "error", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
-                                "message": str(exc)})
-            return
-        async with entry.lock:   # one call's utterances in order; other calls never wait on this lock
-            events = entry.call.handle(utterance)
-        took = (time.perf_counter() - began) * 1000
-        for event in events:
-            await ws.send_json({**event, "reply_to": utterance.id})
-        await ws.send_json({"type": "ack", "reply_to": utterance.id, "events": len(events),
-                            "analysis_ms": round(entry.call.timings_ms[-1], 3) if entry.call.timings_ms else None,
-                            "took_ms": round(took, 3)})
+async def _message(ws: WebSocket, entry: Any, raw: str) -> None:
+    began = time.perf_counter()
+    if len(raw) > MAX_MESSAGE:
+        await ws.send_json({"type": "error", "message": f"message over {MAX_MESSAGE} bytes"})
+        return
+    try:
+        message = json.loads(raw)
+    except ValueError as exc:
+        await ws.send_json({"type": "error", "message": f"not JSON: {exc}"})
+        return
+    reply_to = message.get("id") if isinstance(message, dict) else None
+    kind = message.get("type") if isinstance(message, dict) else None
+    if kind == "start":
+        entry.agent_id = str(message.get("agent_id") or entry.agent_id or "")[:200] or None
+        entry.team = str(message.get("team") or entry.team or "")[:200] or None
+        await ws.send_json({"type": "ack", "reply_to": reply_to})
+        return
+    if kind == "end":
+        entry.call.ended = True
+        await ws.send_json({"type": "ended", "reply_to": reply_to, "state": entry.call.snapshot()})
+        return
+    try:
+        utterance = parse(message)
+    except ValueError as exc:
+        await ws.send_json({"type": "error", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
+                            "message": str(exc)})
+        return
+    async with entry.lock:   # one call's utterances in order; other calls never wait on this lock
+        events = entry.call.handle(utterance)
+    took = (time.perf_counter() - began) * 1000
+    for event in events:
+        await ws.send_json({**event, "reply_to": utterance.id})
+    await ws.send_json({"type": "ack", "reply_to": utterance.id, "events": len(events),
+                        "analysis_ms": round(entry.call.timings_ms[-1], 3) if entry.call.timings_ms else None,
+                        "took_ms": round(took, 3)})
 
-    @app.get("/api/live/calls", tags=["live"], summary="Live calls and their state (leads: their team)")
-    def live_calls(request: Request) -> dict[str, Any]:
-        from heard.web.app import ApiError, optional_user
 
-        user = optional_user(request)
-        if user is None:
-            raise ApiError(401, "not_logged_in", "log in first")
-        if user.role is UserRole.AGENT:
-            raise ApiError(403, "forbidden", "the live view is for leads, QA and admins")
-        return {"calls": hub.snapshots(team=user.team, everything=user.sees_all)}
+@router.get("/api/live/calls", tags=["live"], summary="Live calls and their state (leads: their team)")
+def live_calls(request: Request) -> dict[str, Any]:
+    hub: Hub = request.app.state.hub
+    user = optional_user(request)
+    if user is None:
+        raise ApiError(401, "not_logged_in", "log in first")
+    if user.role is UserRole.AGENT:
+        raise ApiError(403, "forbidden", "the live view is for leads, QA and admins")
+    return {"calls": hub.snapshots(team=user.team, everything=user.sees_all)}
 
-    @app.get("/live", include_in_schema=False)
-    def live_page(request: Request) -> HTMLResponse:
-        from heard.web.pages import PageError, page_user, render
-
-        user = page_user(request)
-        if user.role is UserRole.AGENT:
-            raise PageError(404, "The live view is for leads, QA and admins.")
-        return render(request, "live.html", user)
+@router.get("/live", include_in_schema=False)
+def live_page(request: Request) -> HTMLResponse:
+    user = page_user(request)
+    if user.role is UserRole.AGENT:
+        raise PageError(404, "The live view is for leads, QA and admins.")
+    return render(request, "live.html", user)

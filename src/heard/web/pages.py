@@ -2,113 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import defaultdict
 from functools import lru_cache
-from itertools import pairwise
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from heard import accounts, evaluations
-from heard.accounts import User, UserRole
+from heard.auth import accounts
+from heard.auth.accounts import UserRole
 from heard.empathy.lexicon import BEHAVIOURS
 from heard.errors import HeardError
+from heard.review import evaluations
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.report import summarise
 from heard.scorecards.service import latest_scores
-from heard.store import Store
 from heard.web import views
+from heard.web.deps import PageError, get_store, page_user, read_form
+from heard.web.render import LABELS, flash, render
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-LABELS = {"acknowledge_emotion": "acknowledges feelings", "early_acknowledgement": "early acknowledgement",
-          "mirror_paraphrase": "mirrors", "clarifying_question": "clarifying question", "explain_why": "explains why",
-          "summarise_goal": "summarises goal", "next_steps": "next steps", "reassurance": "reassures",
-          "confidence_check": "checks it's resolved"}
-
-
-class PageError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-class LoginNeeded(Exception):
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.path = path
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def page_user(request: Request) -> User:
-    user_id = request.session.get("user_id")
-    user = accounts.get_user(_store(request), user_id) if isinstance(user_id, int) else None
-    if user is None:
-        raise LoginNeeded(request.url.path)
-    return user
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """The posted form, after checking its CSRF token against the session's."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    if not secrets.compare_digest(form.get("csrf_token", ""), str(request.session.get("csrf", "-"))):
-        raise PageError(403, "The form expired or did not come from heard. Reload the page and try again.")
-    return form
-
-
-def flash(request: Request, message: str, kind: str = "info") -> None:
-    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
-
-
-def render(request: Request, name: str, user: User | None, status: int = 200, **context: Any) -> HTMLResponse:
-    messages = request.session.pop("flash", []) if "session" in request.scope else []
-    return templates.TemplateResponse(request, name, {"user": user, "csrf": request.session.get("csrf", ""),
-                                                      "flashes": messages, "labels": LABELS, **context},
-                                      status_code=status)
-
-
-def highlight(text: str, marks: list[dict[str, Any]]) -> Markup:
-    """The turn's text with each evidence span wrapped in <mark>, escaped everywhere else."""
-    spans = [(m["span"][0], m["span"][1], m) for m in marks if m.get("span") and m["span"][1] > m["span"][0]]
-    if not spans:
-        return Markup(escape(text))
-    cuts = sorted({0, len(text), *(a for a, _, _ in spans), *(b for _, b, _ in spans)})
-    out = []
-    for a, b in pairwise(cuts):
-        covering = [m for s, e, m in spans if s <= a and b <= e]
-        piece = escape(text[a:b])
-        if covering:
-            kinds = " ".join(sorted({f"mk-{m['kind']}" for m in covering}))
-            title = ", ".join(sorted({LABELS.get(m["label"], m["label"].replace("_", " ")) for m in covering}))
-            out.append(Markup(f'<mark class="{kinds}" title="{escape(title)}">{piece}</mark>'))
-        else:
-            out.append(piece)
-    return Markup("").join(out)
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-
-
-templates.env.filters["clock"] = clock
-templates.env.filters["highlight"] = highlight
-templates.env.filters["tojson_attr"] = lambda v: Markup(escape(json.dumps(v)))
-templates.env.globals["urlencode"] = urlencode
+router = APIRouter(include_in_schema=False)
 
 
 def _card(definition: dict[str, Any] | None) -> Scorecard | None:
@@ -130,245 +46,232 @@ def _plotly_js() -> bytes:
     return get_plotlyjs().encode()
 
 
-def register_pages(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+@router.get("/vendor/plotly.min.js")
+def plotly_js() -> Response:
+    return Response(_plotly_js(), media_type="application/javascript",
+                    headers={"cache-control": "public, max-age=86400"})
 
-    @app.exception_handler(LoginNeeded)
-    async def _login_needed(request: Request, exc: LoginNeeded) -> Response:
-        return RedirectResponse(f"/login?next={quote(exc.path)}", 303)
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    request.session.setdefault("csrf", secrets.token_urlsafe(24))
+    return render(request, "login.html", None, next=next if next.startswith("/") else "/")
 
-    @app.exception_handler(PageError)
-    async def _page_error(request: Request, exc: PageError) -> Response:
-        user_id = request.session.get("user_id")
-        user = accounts.get_user(_store(request), user_id) if isinstance(user_id, int) else None
-        return render(request, "error.html", user, status=exc.status, message=exc.message)
+@router.post("/login")
+async def login_post(request: Request) -> Response:
+    form = await read_form(request)
+    store = get_store(request)
+    user = accounts.authenticate(store, form.get("username", ""), form.get("password", ""))
+    if user is None:
+        accounts.audit(store, None, "login_failed", "user", form.get("username", "")[:200])
+        return render(request, "login.html", None, status=401, next=form.get("next", "/"),
+                      error="Wrong username or password.")
+    request.session.clear()
+    request.session.update({"user_id": user.id, "csrf": secrets.token_urlsafe(24)})
+    accounts.audit(store, user, "login", "user", user.username)
+    target = form.get("next", "/")
+    return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", 303)
 
-    @app.get("/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> Response:
-        return Response(_plotly_js(), media_type="application/javascript",
-                        headers={"cache-control": "public, max-age=86400"})
+@router.post("/logout")
+async def logout_post(request: Request) -> Response:
+    await read_form(request)
+    request.session.clear()
+    return RedirectResponse("/login", 303)
 
-    @app.get("/login", include_in_schema=False)
-    def login_page(request: Request, next: str = "/") -> HTMLResponse:
-        request.session.setdefault("csrf", secrets.token_urlsafe(24))
-        return render(request, "login.html", None, next=next if next.startswith("/") else "/")
+@router.get("/")
+def home(request: Request) -> Response:
+    user = page_user(request)
+    if user.role is UserRole.AGENT and user.agent_id:
+        return RedirectResponse(f"/agents/{quote(user.agent_id)}", 303)
+    if user.role is UserRole.LEAD and user.team:
+        return RedirectResponse(f"/teams/{quote(user.team)}", 303)
+    return RedirectResponse("/calls", 303)
 
-    @app.post("/login", include_in_schema=False)
-    async def login_post(request: Request) -> Response:
-        form = await _form(request)
-        store = _store(request)
-        user = accounts.authenticate(store, form.get("username", ""), form.get("password", ""))
-        if user is None:
-            accounts.audit(store, None, "login_failed", "user", form.get("username", "")[:200])
-            return render(request, "login.html", None, status=401, next=form.get("next", "/"),
-                          error="Wrong username or password.")
-        request.session.clear()
-        request.session.update({"user_id": user.id, "csrf": secrets.token_urlsafe(24)})
-        accounts.audit(store, user, "login", "user", user.username)
-        target = form.get("next", "/")
-        return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+@router.get("/calls")
+def calls_page(request: Request) -> HTMLResponse:
+    user = page_user(request)
+    params = {k: v for k, v in request.query_params.items() if v != ""}
+    try:
+        filters = views.CallFilters.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        flash(request, f"Filter {'.'.join(str(p) for p in first['loc'])}: {first['msg']}", "error")
+        filters = views.CallFilters()
+    rows, total = views.call_rows(get_store(request), user, filters)
+    scoped, _ = views.call_rows(get_store(request), user, views.CallFilters(limit=1000))
+    options = {key: sorted({r[key] for r in scoped if r[key]}) for key in ("agent_id", "team", "queue")}
+    accounts.audit(get_store(request), user, "list", "calls", None, filters=params)
+    return render(request, "calls.html", user, rows=rows, total=total, filters=filters, params=params,
+                  options=options, behaviours=[*BEHAVIOURS, "early_acknowledgement"])
 
-    @app.post("/logout", include_in_schema=False)
-    async def logout_post(request: Request) -> Response:
-        await _form(request)
-        request.session.clear()
-        return RedirectResponse("/login", 303)
+@router.get("/calls/{call_id}")
+def call_page(request: Request, call_id: str) -> HTMLResponse:
+    user = page_user(request)
+    store = get_store(request)
+    if not accounts.can_see_call(store, user, call_id):
+        raise PageError(404, f"There is no call {call_id} that you can see.")
+    call = store.get_call(call_id)
+    assert call is not None
+    analysis = store.latest_analysis(call_id)
+    detail = views.call_detail(call, analysis)
+    score = views.score_of(store, call_id)
+    card = _card(score["definition"]) if score else None
+    accounts.audit(store, user, "view", "call", call_id)
+    curve = detail["customer_sentiment"]
+    chart = _chart([{"x": [p["time"] for p in curve], "y": [p["value"] for p in curve], "type": "scatter",
+                     "mode": "lines+markers", "name": "customer sentiment", "line": {"shape": "spline"},
+                     "customdata": [p["turn"] for p in curve],
+                     "hovertemplate": "turn %{customdata}: %{y:.2f}<extra></extra>"}],
+                   {"yaxis": {"range": [-1, 1], "zeroline": True, "title": "sentiment"},
+                    "xaxis": {"title": "seconds"}, "height": 200, "showlegend": False})
+    evals = evaluations.list_evaluations(store, user, call_id=call_id)
+    findings = _findings(analysis)
+    return render(request, "call.html", user, call=detail, score=score, card=card, chart=chart,
+                  evaluations=evals, findings=findings,
+                  result=views.result_of(score["automatic"]) if score else None)
 
-    @app.get("/", include_in_schema=False)
-    def home(request: Request) -> Response:
-        user = page_user(request)
-        if user.role is UserRole.AGENT and user.agent_id:
-            return RedirectResponse(f"/agents/{quote(user.agent_id)}", 303)
-        if user.role is UserRole.LEAD and user.team:
-            return RedirectResponse(f"/teams/{quote(user.team)}", 303)
-        return RedirectResponse("/calls", 303)
+@router.post("/calls/{call_id}/evaluate")
+async def evaluate_post(request: Request, call_id: str) -> Response:
+    user = page_user(request)
+    await read_form(request)
+    try:
+        started = evaluations.start(get_store(request), user, call_id)
+    except evaluations.Forbidden as exc:
+        raise PageError(403, str(exc)) from None
+    except evaluations.NotFound as exc:
+        raise PageError(404, str(exc)) from None
+    return RedirectResponse(f"/evaluations/{started['id']}", 303)
 
-    @app.get("/calls", include_in_schema=False)
-    def calls_page(request: Request) -> HTMLResponse:
-        user = page_user(request)
-        params = {k: v for k, v in request.query_params.items() if v != ""}
-        try:
-            filters = views.CallFilters.model_validate(params)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            flash(request, f"Filter {'.'.join(str(p) for p in first['loc'])}: {first['msg']}", "error")
-            filters = views.CallFilters()
-        rows, total = views.call_rows(_store(request), user, filters)
-        scoped, _ = views.call_rows(_store(request), user, views.CallFilters(limit=1000))
-        options = {key: sorted({r[key] for r in scoped if r[key]}) for key in ("agent_id", "team", "queue")}
-        accounts.audit(_store(request), user, "list", "calls", None, filters=params)
-        return render(request, "calls.html", user, rows=rows, total=total, filters=filters, params=params,
-                      options=options, behaviours=[*BEHAVIOURS, "early_acknowledgement"])
+@router.get("/evaluations/{evaluation_id}")
+def evaluation_page(request: Request, evaluation_id: int) -> HTMLResponse:
+    user = page_user(request)
+    store = get_store(request)
+    try:
+        ev = evaluations.get(store, user, evaluation_id)
+    except evaluations.NotFound:
+        raise PageError(404, f"There is no evaluation {evaluation_id} that you can see.") from None
+    call = store.get_call(ev["call_id"])
+    assert call is not None
+    detail = views.call_detail(call, store.latest_analysis(call.id))
+    score = views.score_of(store, call.id)
+    card = _card(score["definition"]) if score else None
+    automatic = {a["item"]: a for a in ev["automatic"]["answers"]}
+    final = {a["item"]: a for a in ev["result"]["answers"]}
+    return render(request, "evaluation.html", user, ev=ev, call=detail, card=card, automatic=automatic,
+                  final=final, is_agent=user.role is UserRole.AGENT and user.agent_id == ev["agent_id"],
+                  is_evaluator=ev["evaluator"] == user.username or user.role is UserRole.ADMIN)
 
-    @app.get("/calls/{call_id}", include_in_schema=False)
-    def call_page(request: Request, call_id: str) -> HTMLResponse:
-        user = page_user(request)
-        store = _store(request)
-        if not accounts.can_see_call(store, user, call_id):
-            raise PageError(404, f"There is no call {call_id} that you can see.")
-        call = store.get_call(call_id)
-        assert call is not None
-        analysis = store.latest_analysis(call_id)
-        detail = views.call_detail(call, analysis)
-        score = views.score_of(store, call_id)
-        card = _card(score["definition"]) if score else None
-        accounts.audit(store, user, "view", "call", call_id)
-        curve = detail["customer_sentiment"]
-        chart = _chart([{"x": [p["time"] for p in curve], "y": [p["value"] for p in curve], "type": "scatter",
-                         "mode": "lines+markers", "name": "customer sentiment", "line": {"shape": "spline"},
-                         "customdata": [p["turn"] for p in curve],
-                         "hovertemplate": "turn %{customdata}: %{y:.2f}<extra></extra>"}],
-                       {"yaxis": {"range": [-1, 1], "zeroline": True, "title": "sentiment"},
-                        "xaxis": {"title": "seconds"}, "height": 200, "showlegend": False})
-        evals = evaluations.list_evaluations(store, user, call_id=call_id)
-        findings = _findings(analysis)
-        return render(request, "call.html", user, call=detail, score=score, card=card, chart=chart,
-                      evaluations=evals, findings=findings,
-                      result=views.result_of(score["automatic"]) if score else None)
+async def _eval_action(request: Request, evaluation_id: int, action: str, item: str | None = None) -> Response:
+    user = page_user(request)
+    form = await read_form(request)
+    store = get_store(request)
+    anchor = ""
+    try:
+        if action == "item" and item is not None:
+            evaluations.answer(store, user, evaluation_id, item, form.get("answer", ""), form.get("comment"))
+            flash(request, f"Saved {item}.")
+            anchor = f"#item-{item}"
+        elif action == "submit":
+            evaluations.submit(store, user, evaluation_id)
+            flash(request, "Evaluation submitted. The agent can now acknowledge or dispute it.")
+        elif action == "acknowledge":
+            evaluations.acknowledge(store, user, evaluation_id)
+            flash(request, "Thanks, you acknowledged this evaluation.")
+        elif action == "dispute":
+            evaluations.dispute(store, user, evaluation_id, form.get("reason", ""), form.get("item") or None)
+            flash(request, "Your dispute was sent to your team lead.")
+        elif action == "resolve":
+            changes = {form["item"]: form["answer"]} if form.get("item") and form.get("answer") else {}
+            evaluations.resolve(store, user, evaluation_id, form.get("resolution", ""), changes)
+            flash(request, "Dispute resolved.")
+    except evaluations.NotFound as exc:
+        raise PageError(404, str(exc)) from None
+    except evaluations.Forbidden as exc:
+        raise PageError(403, str(exc)) from None
+    except HeardError as exc:
+        flash(request, str(exc), "error")
+    return RedirectResponse(f"/evaluations/{evaluation_id}{anchor}", 303)
 
-    @app.post("/calls/{call_id}/evaluate", include_in_schema=False)
-    async def evaluate_post(request: Request, call_id: str) -> Response:
-        user = page_user(request)
-        await _form(request)
-        try:
-            started = evaluations.start(_store(request), user, call_id)
-        except evaluations.Forbidden as exc:
-            raise PageError(403, str(exc)) from None
-        except evaluations.NotFound as exc:
-            raise PageError(404, str(exc)) from None
-        return RedirectResponse(f"/evaluations/{started['id']}", 303)
+@router.post("/evaluations/{evaluation_id}/items/{item}")
+async def eval_item(request: Request, evaluation_id: int, item: str) -> Response:
+    return await _eval_action(request, evaluation_id, "item", item)
 
-    @app.get("/evaluations/{evaluation_id}", include_in_schema=False)
-    def evaluation_page(request: Request, evaluation_id: int) -> HTMLResponse:
-        user = page_user(request)
-        store = _store(request)
-        try:
-            ev = evaluations.get(store, user, evaluation_id)
-        except evaluations.NotFound:
-            raise PageError(404, f"There is no evaluation {evaluation_id} that you can see.") from None
-        call = store.get_call(ev["call_id"])
-        assert call is not None
-        detail = views.call_detail(call, store.latest_analysis(call.id))
-        score = views.score_of(store, call.id)
-        card = _card(score["definition"]) if score else None
-        automatic = {a["item"]: a for a in ev["automatic"]["answers"]}
-        final = {a["item"]: a for a in ev["result"]["answers"]}
-        return render(request, "evaluation.html", user, ev=ev, call=detail, card=card, automatic=automatic,
-                      final=final, is_agent=user.role is UserRole.AGENT and user.agent_id == ev["agent_id"],
-                      is_evaluator=ev["evaluator"] == user.username or user.role is UserRole.ADMIN)
+@router.post("/evaluations/{evaluation_id}/{action}")
+async def eval_step(request: Request, evaluation_id: int, action: str) -> Response:
+    if action not in ("submit", "acknowledge", "dispute", "resolve"):
+        raise PageError(404, "No such action.")
+    return await _eval_action(request, evaluation_id, action)
 
-    async def _eval_action(request: Request, evaluation_id: int, action: str, item: str | None = None) -> Response:
-        user = page_user(request)
-        form = await _form(request)
-        store = _store(request)
-        anchor = ""
-        try:
-            if action == "item" and item is not None:
-                evaluations.answer(store, user, evaluation_id, item, form.get("answer", ""), form.get("comment"))
-                flash(request, f"Saved {item}.")
-                anchor = f"#item-{item}"
-            elif action == "submit":
-                evaluations.submit(store, user, evaluation_id)
-                flash(request, "Evaluation submitted. The agent can now acknowledge or dispute it.")
-            elif action == "acknowledge":
-                evaluations.acknowledge(store, user, evaluation_id)
-                flash(request, "Thanks, you acknowledged this evaluation.")
-            elif action == "dispute":
-                evaluations.dispute(store, user, evaluation_id, form.get("reason", ""), form.get("item") or None)
-                flash(request, "Your dispute was sent to your team lead.")
-            elif action == "resolve":
-                changes = {form["item"]: form["answer"]} if form.get("item") and form.get("answer") else {}
-                evaluations.resolve(store, user, evaluation_id, form.get("resolution", ""), changes)
-                flash(request, "Dispute resolved.")
-        except evaluations.NotFound as exc:
-            raise PageError(404, str(exc)) from None
-        except evaluations.Forbidden as exc:
-            raise PageError(403, str(exc)) from None
-        except HeardError as exc:
-            flash(request, str(exc), "error")
-        return RedirectResponse(f"/evaluations/{evaluation_id}{anchor}", 303)
+@router.get("/agents/{agent_id}")
+def agent_page(request: Request, agent_id: str) -> HTMLResponse:
+    user = page_user(request)
+    store = get_store(request)
+    rows, _ = views.call_rows(store, user, views.CallFilters(agent=agent_id, limit=1000, sort="started_at"))
+    if not rows:
+        raise PageError(404, f"There is no agent {agent_id} whose calls you can see.")
+    team = rows[0]["team"]
+    team_rows, _ = views.call_rows(store, accounts.SYSTEM,
+                                   views.CallFilters(team=team, limit=1000)) if team else ([], 0)
+    mine = views.behaviour_rates(store, [r["id"] for r in rows])
+    theirs = views.behaviour_rates(store, [r["id"] for r in team_rows])
+    names = [LABELS.get(b, b) for b in mine]
+    behaviour_chart = _chart([
+        {"type": "bar", "orientation": "h", "y": names, "x": list(mine.values()), "name": agent_id,
+         "marker": {"color": "#2f6f8f"}},
+        {"type": "bar", "orientation": "h", "y": names, "x": list(theirs.values()), "name": f"team {team}",
+         "marker": {"color": "#c9d6de"}}],
+        {"barmode": "group", "height": 380, "xaxis": {"title": "% of calls", "range": [0, 105]},
+         "margin": {"l": 150, "r": 10, "t": 10, "b": 60}})
+    scored = [r for r in rows if r["score"] is not None and r["started_at"]]
+    score_chart = _chart([{"type": "scatter", "mode": "lines+markers", "x": [r["started_at"] for r in scored],
+                           "y": [r["score"] for r in scored], "name": "score", "text": [r["id"] for r in scored],
+                           "hovertemplate": "%{text}: %{y:.0f}<extra></extra>"}],
+                         {"yaxis": {"range": [0, 100], "title": "score"}, "showlegend": False})
+    evals = evaluations.list_evaluations(store, user, agent_id=agent_id)
+    accounts.audit(store, user, "view", "agent", agent_id)
+    return render(request, "agent.html", user, agent_id=agent_id, team=team, rows=rows, mine=mine,
+                  behaviour_chart=behaviour_chart, score_chart=score_chart, evaluations=evals)
 
-    @app.post("/evaluations/{evaluation_id}/items/{item}", include_in_schema=False)
-    async def eval_item(request: Request, evaluation_id: int, item: str) -> Response:
-        return await _eval_action(request, evaluation_id, "item", item)
+@router.get("/teams/{team}")
+def team_page(request: Request, team: str) -> HTMLResponse:
+    user = page_user(request)
+    store = get_store(request)
+    if user.role is UserRole.AGENT or (user.role is UserRole.LEAD and user.team != team):
+        raise PageError(404, f"There is no team {team} you can see.")
+    rows, _ = views.call_rows(store, user, views.CallFilters(team=team, limit=1000))
+    if not rows:
+        raise PageError(404, f"There is no team {team} with calls.")
+    agents: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        agents[r["agent_id"] or "-"].append(r["id"])
+    rates = {a: views.behaviour_rates(store, ids) for a, ids in sorted(agents.items())}
+    weeks = views.weekly(rows, "agent_id")
+    all_weeks = sorted({w for series in weeks.values() for w in series})
+    trend = _chart([{"type": "scatter", "mode": "lines+markers", "name": a, "x": list(series),
+                     "y": list(series.values())} for a, series in sorted(weeks.items())],
+                   {"yaxis": {"range": [0, 100], "title": "mean score"}, "xaxis": {"type": "category"}})
+    summary = []
+    card = None
+    try:
+        from heard.scorecards.service import stored_card
 
-    @app.post("/evaluations/{evaluation_id}/{action}", include_in_schema=False)
-    async def eval_step(request: Request, evaluation_id: int, action: str) -> Response:
-        if action not in ("submit", "acknowledge", "dispute", "resolve"):
-            raise PageError(404, "No such action.")
-        return await _eval_action(request, evaluation_id, action)
+        _, _, card = stored_card(store, views.DEFAULT_CARD)
+        ids = {r["id"] for r in rows}
+        summary = summarise([r for r in latest_scores(store, views.DEFAULT_CARD) if r["call_id"] in ids], card)
+    except HeardError:
+        pass
+    disputed = evaluations.list_evaluations(store, user, state="disputed")
+    accounts.audit(store, user, "view", "team", team)
+    return render(request, "team.html", user, team=team, rows=rows, rates=rates, trend=trend,
+                  weeks=all_weeks, summary=summary, card=card,
+                  disputed=[d for d in disputed if d["team"] == team],
+                  behaviours=[*BEHAVIOURS, "early_acknowledgement"])
 
-    @app.get("/agents/{agent_id}", include_in_schema=False)
-    def agent_page(request: Request, agent_id: str) -> HTMLResponse:
-        user = page_user(request)
-        store = _store(request)
-        rows, _ = views.call_rows(store, user, views.CallFilters(agent=agent_id, limit=1000, sort="started_at"))
-        if not rows:
-            raise PageError(404, f"There is no agent {agent_id} whose calls you can see.")
-        team = rows[0]["team"]
-        team_rows, _ = views.call_rows(store, accounts.SYSTEM,
-                                       views.CallFilters(team=team, limit=1000)) if team else ([], 0)
-        mine = views.behaviour_rates(store, [r["id"] for r in rows])
-        theirs = views.behaviour_rates(store, [r["id"] for r in team_rows])
-        names = [LABELS.get(b, b) for b in mine]
-        behaviour_chart = _chart([
-            {"type": "bar", "orientation": "h", "y": names, "x": list(mine.values()), "name": agent_id,
-             "marker": {"color": "#2f6f8f"}},
-            {"type": "bar", "orientation": "h", "y": names, "x": list(theirs.values()), "name": f"team {team}",
-             "marker": {"color": "#c9d6de"}}],
-            {"barmode": "group", "height": 380, "xaxis": {"title": "% of calls", "range": [0, 105]},
-             "margin": {"l": 150, "r": 10, "t": 10, "b": 60}})
-        scored = [r for r in rows if r["score"] is not None and r["started_at"]]
-        score_chart = _chart([{"type": "scatter", "mode": "lines+markers", "x": [r["started_at"] for r in scored],
-                               "y": [r["score"] for r in scored], "name": "score", "text": [r["id"] for r in scored],
-                               "hovertemplate": "%{text}: %{y:.0f}<extra></extra>"}],
-                             {"yaxis": {"range": [0, 100], "title": "score"}, "showlegend": False})
-        evals = evaluations.list_evaluations(store, user, agent_id=agent_id)
-        accounts.audit(store, user, "view", "agent", agent_id)
-        return render(request, "agent.html", user, agent_id=agent_id, team=team, rows=rows, mine=mine,
-                      behaviour_chart=behaviour_chart, score_chart=score_chart, evaluations=evals)
-
-    @app.get("/teams/{team}", include_in_schema=False)
-    def team_page(request: Request, team: str) -> HTMLResponse:
-        user = page_user(request)
-        store = _store(request)
-        if user.role is UserRole.AGENT or (user.role is UserRole.LEAD and user.team != team):
-            raise PageError(404, f"There is no team {team} you can see.")
-        rows, _ = views.call_rows(store, user, views.CallFilters(team=team, limit=1000))
-        if not rows:
-            raise PageError(404, f"There is no team {team} with calls.")
-        agents: dict[str, list[str]] = defaultdict(list)
-        for r in rows:
-            agents[r["agent_id"] or "-"].append(r["id"])
-        rates = {a: views.behaviour_rates(store, ids) for a, ids in sorted(agents.items())}
-        weeks = views.weekly(rows, "agent_id")
-        all_weeks = sorted({w for series in weeks.values() for w in series})
-        trend = _chart([{"type": "scatter", "mode": "lines+markers", "name": a, "x": list(series),
-                         "y": list(series.values())} for a, series in sorted(weeks.items())],
-                       {"yaxis": {"range": [0, 100], "title": "mean score"}, "xaxis": {"type": "category"}})
-        summary = []
-        card = None
-        try:
-            from heard.scorecards.service import stored_card
-
-            _, _, card = stored_card(store, views.DEFAULT_CARD)
-            ids = {r["id"] for r in rows}
-            summary = summarise([r for r in latest_scores(store, views.DEFAULT_CARD) if r["call_id"] in ids], card)
-        except HeardError:
-            pass
-        disputed = evaluations.list_evaluations(store, user, state="disputed")
-        accounts.audit(store, user, "view", "team", team)
-        return render(request, "team.html", user, team=team, rows=rows, rates=rates, trend=trend,
-                      weeks=all_weeks, summary=summary, card=card,
-                      disputed=[d for d in disputed if d["team"] == team],
-                      behaviours=[*BEHAVIOURS, "early_acknowledgement"])
-
-    @app.get("/disputes", include_in_schema=False)
-    def disputes_page(request: Request) -> HTMLResponse:
-        user = page_user(request)
-        store = _store(request)
-        items = evaluations.list_evaluations(store, user, state="disputed")
-        return render(request, "disputes.html", user, items=items)
+@router.get("/disputes")
+def disputes_page(request: Request) -> HTMLResponse:
+    user = page_user(request)
+    store = get_store(request)
+    items = evaluations.list_evaluations(store, user, state="disputed")
+    return render(request, "disputes.html", user, items=items)
 
 
 def _findings(analysis: Any) -> dict[str, list[dict[str, Any]]]:

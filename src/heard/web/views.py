@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from heard.accounts import User, call_scope
+from heard.auth.accounts import User, call_scope
 from heard.empathy.lexicon import BEHAVIOURS
 from heard.model import Call, CallAnalysis
 from heard.scorecards.scoring import Result

@@ -1,107 +1,30 @@
-"""The `heard` command: parse arguments, call the library, print. Nothing here that a user could not call."""
+"""Calls in and out: import, analyze, show, export, sample, overuse, formats and schema."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from heard import __version__
-from heard.config import Settings, load_settings
-from heard.errors import HeardError, IngestError
-from heard.importer import ImportReport, import_paths
-from heard.ingest import FORMATS, expand_paths, read_path
-from heard.ingest.base import IngestOptions
+from heard.cli.base import State, err, fail, out, progress, read_calls, state_of
+from heard.errors import HeardError
+from heard.ingest import FORMATS, expand_paths
 from heard.model import Call, CallAnalysis
+from heard.runners.importer import ImportReport, import_paths
 from heard.runners.local import Failed, analyse_and_store, analyse_many
 from heard.store import Store
 
-app = typer.Typer(help="heard: empathy-first QA and coaching for contact centers.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
-config_app = typer.Typer(help="Show and check configuration.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+commands = typer.Typer()
 
 
-@dataclass
-class State:
-    db: str | None = None
-    config: str | None = None
-    overrides: list[str] = field(default_factory=list)
-    quiet: bool = False
-    _settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            overrides = list(self.overrides) + ([f"store.url={self.db}"] if self.db else [])
-            self._settings = load_settings(self.config, overrides)
-        return self._settings
-
-    def store(self) -> Store:
-        return Store.open(self.settings.store.url)
-
-
-def _state(ctx: typer.Context) -> State:
-    return ctx.ensure_object(State)
-
-
-@app.callback()
-def main_options(
-    ctx: typer.Context,
-    db: Annotated[str | None, typer.Option(
-        "--db", help="Database URL or SQLite file (default ./heard.db, or HEARD_DB).")] = None,
-    config: Annotated[str | None, typer.Option("--config", help="Config file (default ./heard.toml).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a setting: --set key=value.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")] = False,
-) -> None:
-    ctx.obj = State(db=db, config=config, overrides=set_ or [], quiet=quiet)
-
-
-@contextmanager
-def _progress(state: State, label: str, total: int) -> Iterator[Any]:
-    show = not state.quiet and err.is_terminal
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                  transient=True, disable=not show) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda *_: progress.advance(task)
-
-
-def _read_calls(paths: Iterable[str], options: IngestOptions) -> tuple[list[Call], int]:
-    """Every call in the files, printing each problem; returns the calls and how many problems there were."""
-    calls: list[Call] = []
-    problems = 0
-    for path in expand_paths(paths):
-        for item in read_path(path, options=options):
-            if isinstance(item, IngestError):
-                err.print(f"[yellow]{escape(item.where)}[/yellow]: {escape(item.message)} {escape(item.hint or '')}")
-                problems += 1
-            elif isinstance(item, Call):
-                calls.append(item)
-    return calls, problems
-
-
-def _fail(exc: HeardError) -> None:
-    err.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2)
-
-
-@app.command("import")
+@commands.command("import")
 def import_cmd(
     ctx: typer.Context,
     paths: Annotated[list[str], typer.Argument(help="Files, folders or globs of calls and outcome files.")],
@@ -112,18 +35,18 @@ def import_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import calls (and metadata/outcome CSV or JSON) into the store. Re-importing adds nothing."""
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         options = state.settings.ingest.model_copy(
             update={"repair_timestamps": True} if repair_timestamps else {})
         store = state.store()
         files = list(expand_paths(paths))
-        with _progress(state, "importing", len(files)) as tick:
+        with progress(state, "importing", len(files)) as tick:
             # The expanded files, so the folders are walked once; the patterns when nothing matched, for the message.
             report = import_paths(store, files or paths, format=format, options=options, replace=replace,
                                   progress=tick)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     _print_import(report, state, as_json)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -142,7 +65,7 @@ def _print_import(report: ImportReport, state: State, as_json: bool) -> None:
     out.print(summary)
 
 
-@app.command("analyze")
+@commands.command("analyze")
 def analyze_cmd(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(help="Files to analyse; none = every stored call.")] = None,
@@ -157,7 +80,7 @@ def analyze_cmd(
     only: Annotated[list[str] | None, typer.Option("--analyser", help="Run only these analysers.")] = None,
 ) -> None:
     """Analyse stored calls (results saved in the store) or files (results written as JSON lines)."""
-    state = _state(ctx)
+    state = state_of(ctx)
     problems = 0
     to_stdout = bool(paths) and out_file is None
     try:
@@ -172,7 +95,7 @@ def analyze_cmd(
             problems += report.failed
             calls, total = store.iter_calls(report.call_ids), len(report.call_ids)
         elif paths:
-            calls, failed = _read_calls(paths, settings.ingest)
+            calls, failed = read_calls(paths, settings.ingest)
             problems += failed
             total = len(calls)
         else:
@@ -185,7 +108,7 @@ def analyze_cmd(
         sink = out_file.open("w", encoding="utf-8") if out_file else sys.stdout if to_stdout else None
         analysed = 0
         try:
-            with _progress(state, "analysing", total) as tick:
+            with progress(state, "analysing", total) as tick:
                 for result in results:
                     tick()
                     if isinstance(result, Failed):
@@ -199,21 +122,21 @@ def analyze_cmd(
             if sink and sink is not sys.stdout:
                 sink.close()
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     if not state.quiet or problems:
         where = f" -> {out_file}" if out_file else ""
         (err if to_stdout else out).print(f"{analysed} call(s) analysed, {problems} failed{where}")
     raise typer.Exit(1 if problems else 0)
 
 
-@app.command("show")
+@commands.command("show")
 def show_cmd(
     ctx: typer.Context,
     call_id: Annotated[str, typer.Argument(help="A stored call id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the call and its analysis as JSON.")] = False,
 ) -> None:
     """Print a stored call with its outcome and latest analysis."""
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         store = state.store()
         found = store.get_call(call_id)
@@ -222,7 +145,7 @@ def show_cmd(
                              hint="List ids with `heard export --format csv` or import the call first.")
         analysis = store.latest_analysis(call_id)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     assert found is not None
     if as_json:
         out.print_json(json.dumps({"call": found.model_dump(mode="json"),
@@ -245,7 +168,7 @@ LANE_STYLE = {"time": "dim", "agent": "cyan", "customer": "magenta", "events": "
 
 
 def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
-    from heard.timeline import LABEL_WIDTH, render
+    from heard.cli.timeline import LABEL_WIDTH, render
 
     facts = [f"[bold]{escape(call.id)}[/bold]", f"agent {call.agent_id or '?'}", f"team {call.team or '?'}",
              f"queue {call.queue or '?'}", call.channel.value]
@@ -389,7 +312,7 @@ def _turn_marks(analysis: CallAnalysis | None) -> dict[tuple[str, int], list[str
     return marks
 
 
-@app.command("export")
+@commands.command("export")
 def export_cmd(
     ctx: typer.Context,
     format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or parquet.")] = "csv",
@@ -397,19 +320,19 @@ def export_cmd(
     = None,
 ) -> None:
     """Export every stored call with outcomes and metrics."""
-    from heard.reports import export
+    from heard.insights.summary import export
 
-    state = _state(ctx)
+    state = state_of(ctx)
     target = out_file or Path(f"heard-export.{format}")
     try:
         count = export(state.store(), format, target)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     if not state.quiet:
         out.print(f"{count} call(s) -> {target}")
 
 
-@app.command("sample")
+@commands.command("sample")
 def sample_cmd(
     ctx: typer.Context,
     calls: Annotated[int, typer.Option("--calls", "-n", min=1, help="How many calls.")] = 100,
@@ -420,248 +343,13 @@ def sample_cmd(
     """Generate a realistic synthetic corpus (heard JSONL) for scale tests."""
     from heard.samples.generate import write_corpus
 
-    state = _state(ctx)
+    state = state_of(ctx)
     files = write_corpus(out_dir, calls=calls, seed=seed, per_file=per_file)
     if not state.quiet:
         out.print(f"{calls} call(s) in {len(files)} file(s) under {out_dir}")
 
 
-@app.command("demo")
-def demo_cmd(
-    keep: Annotated[Path | None, typer.Option(help="Keep the demo database at this path (default: a temp file).")]
-    = None,
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="End by serving the dashboard (default) or stop.")]
-    = True,
-    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
-) -> None:
-    """Import the bundled sample calls into a fresh embedded database, analyse and score them, print a report,
-    create one user per role, and serve the dashboard on the demo data (--no-serve to stop after the report)."""
-    from heard.cli_scores import print_report
-    from heard.reports import agent_summary
-    from heard.samples import SAMPLES_DIR
-    from heard.scorecards import definition as scorecard_definition
-    from heard.scorecards import rules as scorecard_rules
-    from heard.scorecards.report import summarise
-    from heard.scorecards.service import latest_scores, score_stored
-
-    workdir = Path(tempfile.mkdtemp(prefix="heard-demo-"))
-    db_path = keep or workdir / "demo.db"
-    if keep and keep.exists():
-        keep.unlink()
-    try:
-        store = Store.open(f"sqlite:///{db_path}")
-        report = import_paths(store, [SAMPLES_DIR / "calls", SAMPLES_DIR / "outcomes.csv"])
-        calls = list(store.iter_calls())
-        failed = [r for r in analyse_and_store(store, calls) if isinstance(r, Failed)]
-        summary = agent_summary(store)
-        versions = sorted({f"{n} v{v}" for a in store.iter_analyses() for n, v in a.analysers.items()})
-        card, ruleset = scorecard_definition.load(), scorecard_rules.load()
-        scored = list(score_stored(store, card, ruleset))
-        score_summary = summarise(latest_scores(store, card.name), card, by="agent", which="automatic")
-        logins = _demo_users(store)
-        store.close()
-    except HeardError as exc:
-        _fail(exc)
-    finally:
-        if keep is None and not serve:
-            shutil.rmtree(workdir, ignore_errors=True)
-    formats: dict[str, int] = {}
-    for c in calls:
-        formats[c.source_format or "?"] = formats.get(c.source_format or "?", 0) + 1
-    out.rule("[bold]heard demo[/bold]")
-    out.print(f"Imported {report.added} sample calls ({', '.join(f'{n} {k}' for k, n in sorted(formats.items()))}); "
-              f"{report.outcomes_updated} outcome rows joined; {report.failed + len(failed)} problems.")
-    out.print(f"Analysers: {', '.join(versions)}")
-    table = Table(title="Per agent", header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
-    for col in ("team", "agent", "calls", "CSAT", "FCR", "length", "talk", "opps met", "robotic", "recovery"):
-        table.add_column(col, justify="left" if col in ("team", "agent") else "right", no_wrap=True)
-    for row in summary:
-        table.add_row(row["team"], row["agent_id"], str(row["calls"]), _num(row["csat"]), _pct(row["fcr_rate"]),
-                      _dur(row["mean_duration_s"]), _pct(row["agent_talk_share"]),
-                      _pct(row["opportunities_met"]), _num(row["robotic_per_call"]), _signed(row["customer_recovery"]))
-    out.print(table)
-    reasons: dict[str, int] = {}
-    for c in calls:
-        reasons[c.reason or "?"] = reasons.get(c.reason or "?", 0) + 1
-    out.print("Call reasons: " + ", ".join(f"{k} {n}" for k, n in sorted(reasons.items())))
-    out.print("[dim]length: mean call length; talk: the agent's share of talk time; opps met: share of the "
-              "customer's empathy opportunities the agent acknowledged or reassured; robotic: robotic-empathy "
-              "flags per call; recovery: customer sentiment at the end minus at the start (-2 to +2).[/dim]")
-    out.print()
-    unscored = [x for x in scored if x.result is None]
-    print_report(score_summary, card, "agent", f"Scorecard {card.name}: automatic answers, {len(scored)} calls"
-                 + (f", {len(unscored)} not scored" if unscored else ""))
-    out.print("[dim]The evaluator item (resolved) stays open until reviewed: heard review CALL resolved yes.[/dim]")
-    if keep:
-        out.print(f"Database kept at {keep}; try: heard --db {keep} score {calls[0].id}")
-    else:
-        out.print(f"Try next: heard demo --keep demo.db && heard --db demo.db score {calls[0].id}")
-    if not (serve or keep):
-        return
-    out.print()
-    out.rule("[bold]Dashboard logins[/bold] (one per role, new passwords each run)")
-    for username, role, password, sees in logins:
-        out.print(f"  {role:6} {username:6} password [bold]{password}[/bold]  sees {sees}")
-    if serve:
-        from heard.web.app import serve as serve_app
-
-        out.print(f"Serving the dashboard on http://{host}:{port}/ (Ctrl-C to stop; --no-serve to skip).")
-        try:
-            serve_app(f"sqlite:///{db_path}", host=host, port=port)
-        finally:
-            if keep is None:
-                shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:
-    """One user per role on the sample data, with fresh random passwords."""
-    import secrets
-
-    from heard.accounts import add_user
-
-    people = [("ana", "agent", "a.rivera", "north", "only a.rivera's calls"),
-              ("nora", "lead", None, "north", "team north"),
-              ("quinn", "qa", None, None, "every call"),
-              ("ada", "admin", None, None, "everything, users and the audit log")]
-    out = []
-    for username, role, agent_id, team, sees in people:
-        password = secrets.token_urlsafe(9)
-        add_user(store, username, password, role, agent_id=agent_id, team=team)
-        out.append((username, role, password, sees))
-    return out
-
-
-def _num(v: float | None) -> str:
-    return "–" if v is None else f"{v:.2f}"
-
-
-def _signed(v: float | None) -> str:
-    return "–" if v is None else f"{v:+.2f}"
-
-
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{v:.0%}"
-
-
-def _dur(v: float | None) -> str:
-    return "–" if v is None else f"{int(v // 60)}m{int(v % 60):02d}s"
-
-
-@app.command("compare-metrics")
-def compare_metrics_cmd(
-    ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Amazon Call Analytics or Contact Lens files (or folders).")],
-    strict: Annotated[bool, typer.Option(help="Exit 1 when a figure is outside its tolerance.")] = False,
-) -> None:
-    """Print heard's talk time, words per minute, non-talk time and interruptions beside Amazon's.
-
-    Ends with one JSON line of the deviations.
-    """
-    from heard.compare import compare_call, summary
-    from heard.pipeline import analyse
-
-    state = _state(ctx)
-    rows, matches, skipped = [], [], []
-    try:
-        for item in _read_calls(paths, state.settings.ingest)[0]:
-            call_rows, match = compare_call(item, analyse(item, settings=state.settings.analysers))
-            if not call_rows:
-                skipped.append(item.id)
-                continue
-            rows += call_rows
-            matches.append(match)
-    except HeardError as exc:
-        _fail(exc)
-    if not state.quiet:
-        notes: list[str] = []
-        for call_id in dict.fromkeys(r.call_id for r in rows):
-            table = Table(title=call_id, title_justify="left", header_style="bold", box=None)
-            for col in ("party", "metric", "heard", "Amazon", "deviation", "ok"):
-                table.add_column(col, justify="right" if col in ("heard", "Amazon", "deviation") else "left")
-            for r in (r for r in rows if r.call_id == call_id):
-                ok = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "–"}[r.within]
-                if r.note:
-                    if r.note not in notes:
-                        notes.append(r.note)
-                    ok += f" [{notes.index(r.note) + 1}]"
-                table.add_row(r.party or "call", r.metric, _fmt(r.heard), _fmt(r.amazon), _fmt(r.deviation), ok)
-            out.print(table)
-        for n, note in enumerate(notes, 1):
-            out.print(f"[{n}] {escape(note)}")
-    result = summary(rows, matches, skipped)
-    print(json.dumps(result))
-    raise typer.Exit(1 if strict and not result["all_within_tolerance"] else 0)
-
-
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:g}"
-
-
-eval_app = typer.Typer(help="Measure the behaviour detectors against human-labelled datasets (evaluation only).",
-                       no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
-
-
-def _run_eval(name: str, items: Iterable[Any], limit: int | None) -> None:
-    from itertools import islice
-
-    from heard.evaluation.score import baseline, evaluate, heard
-
-    chosen = list(islice(items, limit)) if limit else list(items)
-    with _progress(State(), f"evaluating {name}", len(chosen)) as tick:
-        reports = evaluate(chosen, {"heard": heard, "baseline": baseline}, on_call=tick)
-    table = Table(title=f"{name}: {reports['heard'].calls} conversations, {reports['heard'].turns} judged turns",
-                  title_justify="left", header_style="bold", box=None, padding=(0, 1))
-    for col in ("behaviour", "support", "heard P", "heard R", "heard F1", "baseline F1", "gain"):
-        table.add_column(col, justify="left" if col == "behaviour" else "right")
-    figures: dict[str, Any] = {"dataset": name, "conversations": reports["heard"].calls, "behaviours": {}}
-    for behaviour in sorted(reports["heard"].counts):
-        h, b = reports["heard"].counts[behaviour], reports["baseline"].counts[behaviour]
-        table.add_row(behaviour, str(h.support), f"{h.precision:.3f}", f"{h.recall:.3f}", f"[bold]{h.f1:.3f}[/bold]",
-                      f"{b.f1:.3f}", f"{h.f1 - b.f1:+.3f}")
-        figures["behaviours"][behaviour] = {"heard": h.as_dict(), "baseline": b.as_dict()}
-    out.print(table)
-    print(json.dumps(figures))
-
-
-@eval_app.command("esconv")
-def eval_esconv(path: Annotated[Path, typer.Argument(help="ESConv JSON Lines file, e.g. valid.json.")],
-                limit: Annotated[int | None, typer.Option(help="Only the first N conversations.")] = None) -> None:
-    """ESConv supporter strategies: Question, Restatement, Reflection of feelings, Affirmation and Reassurance."""
-    from heard.evaluation.datasets import read_esconv
-
-    _run_eval("ESConv", read_esconv(path), limit)
-
-
-@eval_app.command("epitome")
-def eval_epitome(path: Annotated[Path, typer.Argument(help="Folder with EPITOME's three *-reddit.csv files.")],
-                 limit: Annotated[int | None, typer.Option(help="Only the first N pairs.")] = None) -> None:
-    """EPITOME emotional reactions, interpretations and explorations (level 1 or 2 counts as present)."""
-    from heard.evaluation.datasets import read_epitome
-
-    _run_eval("EPITOME", read_epitome(path), limit)
-
-
-@eval_app.command("annomi")
-def eval_annomi(path: Annotated[Path, typer.Argument(help="AnnoMI-simple.csv.")],
-                limit: Annotated[int | None, typer.Option(help="Only the first N transcripts.")] = None) -> None:
-    """AnnoMI therapist behaviour: question and reflection."""
-    from heard.evaluation.datasets import read_annomi
-
-    _run_eval("AnnoMI", read_annomi(path), limit)
-
-
-@eval_app.command("gold")
-def eval_gold() -> None:
-    """heard's own hand-labelled sample calls (every behaviour, opportunities and robotic empathy)."""
-    from heard.evaluation.datasets import read_gold
-    from heard.samples import CALLS_DIR, GOLD_BEHAVIOURS
-
-    _run_eval("heard gold calls", read_gold(GOLD_BEHAVIOURS, CALLS_DIR), None)
-
-
-@app.command("overuse")
+@commands.command("overuse")
 def overuse_cmd(
     ctx: typer.Context,
     min_index: Annotated[float, typer.Option(help="Flag phrases used this many times more than by the team.")]
@@ -676,13 +364,13 @@ def overuse_cmd(
     from heard.empathy.lexicon import load
     from heard.empathy.overuse import phrase_overuse
 
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         store = state.store()
         lexicon = load(state.settings.analysers.get("empathy", {}).get("lexicon"))
         found = phrase_overuse(store.iter_calls(), lexicon, min_index=min_index, min_share=min_share)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         print(json.dumps([{**asdict(o), "index": None if o.index == float("inf") else o.index} for o in found]))
         return
@@ -702,7 +390,7 @@ def overuse_cmd(
               "calls: the agent's calls that use it.[/dim]")
 
 
-@app.command("formats")
+@commands.command("formats")
 def formats_cmd() -> None:
     """List the input formats heard reads (names for --format)."""
     for name, fmt in FORMATS.items():
@@ -710,35 +398,8 @@ def formats_cmd() -> None:
         out.print(f"[bold]{name:24}[/bold] {escape(doc)}")
 
 
-@app.command("schema")
+@commands.command("schema")
 def schema_cmd() -> None:
     """Print the JSON Schema of heard's call format."""
     out.print_json(json.dumps(Call.model_json_schema()))
 
-
-@app.command("version")
-def version_cmd() -> None:
-    """Print heard's version."""
-    out.print(__version__)
-
-
-@config_app.command("show")
-def config_show(ctx: typer.Context) -> None:
-    """Print the effective configuration (file, environment and --set applied)."""
-    try:
-        settings = _state(ctx).settings
-    except HeardError as exc:
-        _fail(exc)
-    out.print_json(settings.model_dump_json())
-
-
-def main() -> None:
-    app()
-
-
-# Registers score, review, report, scorecard, rules, serve and user on `app` (kept in their own modules for size).
-import heard.cli_scores  # noqa: E402
-import heard.cli_web  # noqa: E402,F401
-
-if __name__ == "__main__":
-    main()

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert, select, update
 
-from heard.accounts import User, UserRole, audit, call_scope, can_see_call
+from heard.auth.accounts import User, UserRole, audit, call_scope, can_see_call
 from heard.errors import ConfigError, HeardError, StoreError
 from heard.scorecards import definition, rules
 from heard.scorecards.definition import Item, Scorecard

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from heard.speech import content_words
+from heard.text.speech import content_words
 
 CUES: dict[str, list[str]] = {
     "repeat_contact": [

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heard.model import Call, CallAnalysis, Role
-from heard.speech import turn_speech
+from heard.text.speech import turn_speech
 
 LABEL_WIDTH = 10
 SENTIMENT_MARK = {"positive": "+", "negative": "-", "neutral": "·", "mixed": "~"}

@@ -1,4 +1,4 @@
-"""`heard serve` and `heard user ...`: thin shells over heard.web and heard.accounts."""
+"""`heard serve` and `heard user ...`: thin shells over heard.web and heard.auth.accounts."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from typing import Annotated
 
 import typer
 
-from heard.cli import _fail, _read_calls, _state, app, out
+from heard.cli.base import fail, out, read_calls, state_of
 from heard.errors import HeardError
 
+commands = typer.Typer()
+
 user_app = typer.Typer(help="Users of the web dashboard and API.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
+commands.add_typer(user_app, name="user")
 
 
-@app.command("serve")
+@commands.command("serve")
 def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -25,10 +27,10 @@ def serve_cmd(
     from heard.web.app import serve
 
     try:
-        settings = _state(ctx).settings
+        settings = state_of(ctx).settings
         serve(settings.store.url, host=host, port=port, live=settings.live)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @user_app.command("add")
@@ -43,13 +45,13 @@ def user_add(
         help="Password (default: HEARD_PASSWORD, else asked for).", envvar="HEARD_PASSWORD")] = None,
 ) -> None:
     """Create a user who can log in to the dashboard."""
-    from heard.accounts import add_user
+    from heard.auth.accounts import add_user
 
     secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = add_user(_state(ctx).store(), username, secret, role, display_name=name, agent_id=agent_id, team=team)
+        user = add_user(state_of(ctx).store(), username, secret, role, display_name=name, agent_id=agent_id, team=team)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"Created {user.role.value} {user.username}" + (f" (agent {user.agent_id})" if user.agent_id else "")
               + (f" (team {user.team})" if user.team else ""))
 
@@ -57,12 +59,12 @@ def user_add(
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """List users and their roles."""
-    from heard.accounts import SYSTEM, list_users
+    from heard.auth.accounts import SYSTEM, list_users
 
     try:
-        users = list_users(_state(ctx).store(), SYSTEM)
+        users = list_users(state_of(ctx).store(), SYSTEM)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     for u in users:
         out.print(f"{u.username:20} {u.role.value:6} agent={u.agent_id or '-':12} team={u.team or '-'}")
 
@@ -70,7 +72,7 @@ def user_list(ctx: typer.Context) -> None:
 
 
 live_app = typer.Typer(help="Live assist: replay calls through the streaming API.", no_args_is_help=True)
-app.add_typer(live_app, name="live")
+commands.add_typer(live_app, name="live")
 
 
 @live_app.command("replay")
@@ -89,17 +91,17 @@ def live_replay(
 
     from heard.live.client import Sent, replay
 
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         if Path(file).exists():
-            calls, _ = _read_calls([file], state.settings.ingest)
+            calls, _ = read_calls([file], state.settings.ingest)
         else:
             found = state.store().get_call(file)
             calls = [found] if found else []
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     if not calls:
-        _fail(HeardError(f"no call in {file!r}", hint="Give a call file or a stored call id."))
+        fail(HeardError(f"no call in {file!r}", hint="Give a call file or a stored call id."))
     call = calls[0]
 
     def show(sent: Sent, event: dict[str, object]) -> None:
@@ -140,7 +142,7 @@ def _in_process(body: object) -> None:
 
     import uvicorn
 
-    from heard.accounts import add_user, create_token
+    from heard.auth.accounts import add_user, create_token
     from heard.store import Store
     from heard.web.app import create_app
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from heard.evaluation.datasets import ACCEPTS, Labelled
+from heard.accuracy.datasets import ACCEPTS, Labelled
 from heard.model import Call
 from heard.pipeline import analyse
 

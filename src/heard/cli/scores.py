@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from heard.cli import State, _fail, _read_calls, _state, app, err, out
+from heard.cli.base import State, err, fail, out, read_calls, state_of
 from heard.errors import HeardError
 from heard.model import Call
 from heard.scorecards import definition, rules
@@ -19,11 +19,13 @@ from heard.scorecards.definition import Scorecard
 from heard.scorecards.rules import RuleSet
 from heard.scorecards.scoring import ItemAnswer, Result
 
+commands = typer.Typer()
+
 scorecard_app = typer.Typer(help="Check and list scorecards.", no_args_is_help=True)
 rules_app = typer.Typer(help="Custom rules (categories): check, apply to stored calls, list matches.",
                         no_args_is_help=True)
-app.add_typer(scorecard_app, name="scorecard")
-app.add_typer(rules_app, name="rules")
+commands.add_typer(scorecard_app, name="scorecard")
+commands.add_typer(rules_app, name="rules")
 
 ScorecardOpt = Annotated[Path | None, typer.Option("--scorecard", "-s", help=(
     "Scorecard YAML (default: [scorecards] scorecard in heard.toml, else heard's empathy_balanced)."))]
@@ -87,7 +89,7 @@ def _print_table(rows: list[tuple[Call, Result]]) -> None:
     out.print(table)
 
 
-@app.command("score")
+@commands.command("score")
 def score_cmd(
     ctx: typer.Context,
     calls: Annotated[list[str] | None, typer.Argument(help=(
@@ -104,11 +106,11 @@ def score_cmd(
     from heard.scorecards.scoring import answer_automatically, compute
     from heard.scorecards.service import norms_of, register, score_stored
 
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         card, ruleset = _card_and_rules(state, scorecard, rules_file)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     targets = calls or []
     files = [t for t in targets if Path(t).exists()]
     results: list[tuple[Call, Result]] = []
@@ -116,7 +118,7 @@ def score_cmd(
     version: int | None = None
     try:
         if files:
-            read, failures = _read_calls(files, state.settings.ingest)
+            read, failures = read_calls(files, state.settings.ingest)
             pairs = [(c, analyse(c, settings=state.settings.analysers)) for c in read]
             norms = norms_of(pairs)
             for call, analysis in pairs:
@@ -135,7 +137,7 @@ def score_cmd(
                     continue
                 results.append((calls_by_id[scored.call_id], scored.result))
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         for call, r in results:
             print(json.dumps({"call_id": call.id, "scorecard": card.name, "version": version,
@@ -152,7 +154,7 @@ def score_cmd(
         raise typer.Exit(1)
 
 
-@app.command("review")
+@commands.command("review")
 def review_cmd(
     ctx: typer.Context,
     call_id: Annotated[str, typer.Argument(help="A stored call that has a score.")],
@@ -165,19 +167,19 @@ def review_cmd(
     """Give an evaluator's answer for one item; the automatic answer is kept beside it."""
     from heard.scorecards.service import review_item, stored_card
 
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         store = state.store()
         result = review_item(store, call_id, scorecard, item, answer, comment=comment, reviewer=reviewer)
         _, version, card = stored_card(store, scorecard)
         call = store.get_call(call_id)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     assert call is not None
     print_result(call, card, result, version)
 
 
-@app.command("report")
+@commands.command("report")
 def report_cmd(
     ctx: typer.Context,
     scorecard: Annotated[str, typer.Option("--scorecard", "-s", help="Scorecard name.")] = "empathy_balanced",
@@ -190,13 +192,13 @@ def report_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Scores per agent or team: total, sections, the weakest items, and evaluator overrides."""
-    from heard.reports import write_rows
+    from heard.insights.summary import write_rows
     from heard.scorecards.report import score_rows, summarise
     from heard.scorecards.service import latest_scores, stored_card
 
     if by not in ("agent", "team"):
-        _fail(HeardError(f"--by {by!r}: use agent or team"))
-    state = _state(ctx)
+        fail(HeardError(f"--by {by!r}: use agent or team"))
+    state = state_of(ctx)
     try:
         store = state.store()
         _, card_version, card = stored_card(store, scorecard, version)
@@ -207,7 +209,7 @@ def report_cmd(
             fmt = export.suffix.lstrip(".").lower()
             written = write_rows(score_rows(rows, card), fmt, export)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         print(json.dumps(summary))
     else:
@@ -261,11 +263,11 @@ def scorecard_check(
     rules_file: RulesOpt = None,
 ) -> None:
     """Validate a scorecard (and the rules it uses) and print its outline."""
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         card, ruleset = _card_and_rules(state, file, rules_file)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"[bold]{card.name}[/bold]: {escape(card.title)} · {card.scoring} · digest {card.digest[:12]}")
     for s in card.sections:
         out.print(escape(f"  {s.id} (weight {s.weight:g}): " + ", ".join(
@@ -280,9 +282,9 @@ def scorecard_list(ctx: typer.Context) -> None:
     from heard.scorecards.service import list_cards
 
     try:
-        cards = list_cards(_state(ctx).store())
+        cards = list_cards(state_of(ctx).store())
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table(header_style="bold", box=None, padding=(0, 1))
     for col in ("name", "version", "digest", "scores", "created"):
         table.add_column(col)
@@ -297,7 +299,7 @@ def rules_check(file: Annotated[Path, typer.Argument(help="Rules YAML.")]) -> No
     try:
         ruleset = rules.load(file)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     for r in ruleset.rules:
         out.print(f"{r.name:28} {r.category or '-':12} {escape(r.description)}")
     out.print(f"OK: {len(ruleset.rules)} rules.")
@@ -312,12 +314,12 @@ def rules_apply(
     """Evaluate the rules on stored calls, retroactively and incrementally (only changed rules or calls)."""
     from heard.scorecards.service import apply_rules
 
-    state = _state(ctx)
+    state = state_of(ctx)
     try:
         ruleset = rules.load(rules_file or state.settings.scorecards.rules)
         report = apply_rules(state.store(), ruleset, calls or None)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     for call_id, problem in report.errors:
         err.print(f"[yellow]{escape(call_id)}[/yellow]: {escape(problem)}")
     table = Table(header_style="bold", box=None, padding=(0, 1))
@@ -341,9 +343,9 @@ def rules_matches(
     from heard.scorecards.service import rule_matches
 
     try:
-        rows = rule_matches(_state(ctx).store(), rule)
+        rows = rule_matches(state_of(ctx).store(), rule)
     except HeardError as exc:
-        _fail(exc)
+        fail(exc)
     for r in rows:
         first = r["evidence"][0] if r["evidence"] else None
         where = f' turn {first["turn"]}: "{escape((first.get("text") or "")[:80])}"' if first else ""

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from heard.accuracy.datasets import read_annomi, read_epitome, read_esconv
+from heard.accuracy.score import Counts, evaluate
 from heard.cli import app
-from heard.evaluation.datasets import read_annomi, read_epitome, read_esconv
-from heard.evaluation.score import Counts, evaluate
 from heard.model import Call, Role
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -65,7 +65,7 @@ def test_evaluation_counts_arithmetic() -> None:
 
 
 def test_evaluation_scores_through_the_mapping(tmp_path: Path) -> None:
-    from heard.evaluation.datasets import Labelled
+    from heard.accuracy.datasets import Labelled
     from heard.model import Turn
 
     call = Call(id="x", turns=[Turn(speaker=Role.AGENT, text="a"), Turn(speaker=Role.AGENT, text="b")])
@@ -77,8 +77,8 @@ def test_evaluation_scores_through_the_mapping(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not (SHARED / "esconv" / "valid.json").exists(), reason="ESConv is not in ../shared/data")
-def test_evaluation_cli_on_real_esconv() -> None:
-    result = CliRunner().invoke(app, ["eval", "esconv", "--limit", "3", str(SHARED / "esconv" / "valid.json")])
+def test_accuracy_cli_on_real_esconv() -> None:
+    result = CliRunner().invoke(app, ["accuracy", "esconv", "--limit", "3", str(SHARED / "esconv" / "valid.json")])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["conversations"] == 3
@@ -88,7 +88,7 @@ def test_evaluation_cli_on_real_esconv() -> None:
         assert 0 <= scores["heard"]["f1"] <= 1 and scores["heard"]["support"] == scores["baseline"]["support"]
 
 
-def test_evaluation_cli_gold() -> None:
+def test_accuracy_cli_gold_under_its_old_name_too() -> None:
     result = CliRunner().invoke(app, ["eval", "gold"])
     assert result.exit_code == 0
     figures = json.loads(result.stdout.strip().splitlines()[-1])

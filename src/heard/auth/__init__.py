@@ -1,0 +1,1 @@
+"""Who may do what: users, roles, sessions, API tokens and the audit log."""

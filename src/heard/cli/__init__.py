@@ -1,0 +1,21 @@
+"""The `heard` command: parse arguments, call the library, print. Nothing here that a user could not call.
+
+Each module holds one group of commands on its own `commands` Typer; this is the one place they are
+registered on the app. Command modules import the shared helpers from `heard.cli.base`, never from here.
+"""
+
+from __future__ import annotations
+
+from heard.cli import accuracy, calls, config, demo, scores, web
+from heard.cli.base import app
+
+__all__ = ["app", "main"]
+
+for _group in (calls, demo, accuracy, config, scores, web):
+    app.registered_commands += _group.commands.registered_commands
+    app.registered_groups += _group.commands.registered_groups
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,134 @@
+"""Measuring heard: its analytics beside Amazon's (compare-metrics) and its detectors against labelled datasets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from heard.cli.base import State, fail, out, progress, read_calls, state_of
+from heard.errors import HeardError
+
+commands = typer.Typer()
+
+
+@commands.command("compare-metrics")
+def compare_metrics_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Amazon Call Analytics or Contact Lens files (or folders).")],
+    strict: Annotated[bool, typer.Option(help="Exit 1 when a figure is outside its tolerance.")] = False,
+) -> None:
+    """Print heard's talk time, words per minute, non-talk time and interruptions beside Amazon's.
+
+    Ends with one JSON line of the deviations.
+    """
+    from heard.accuracy.amazon import compare_call, summary
+    from heard.pipeline import analyse
+
+    state = state_of(ctx)
+    rows, matches, skipped = [], [], []
+    try:
+        for item in read_calls(paths, state.settings.ingest)[0]:
+            call_rows, match = compare_call(item, analyse(item, settings=state.settings.analysers))
+            if not call_rows:
+                skipped.append(item.id)
+                continue
+            rows += call_rows
+            matches.append(match)
+    except HeardError as exc:
+        fail(exc)
+    if not state.quiet:
+        notes: list[str] = []
+        for call_id in dict.fromkeys(r.call_id for r in rows):
+            table = Table(title=call_id, title_justify="left", header_style="bold", box=None)
+            for col in ("party", "metric", "heard", "Amazon", "deviation", "ok"):
+                table.add_column(col, justify="right" if col in ("heard", "Amazon", "deviation") else "left")
+            for r in (r for r in rows if r.call_id == call_id):
+                ok = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "–"}[r.within]
+                if r.note:
+                    if r.note not in notes:
+                        notes.append(r.note)
+                    ok += f" [{notes.index(r.note) + 1}]"
+                table.add_row(r.party or "call", r.metric, _fmt(r.heard), _fmt(r.amazon), _fmt(r.deviation), ok)
+            out.print(table)
+        for n, note in enumerate(notes, 1):
+            out.print(f"[{n}] {escape(note)}")
+    result = summary(rows, matches, skipped)
+    print(json.dumps(result))
+    raise typer.Exit(1 if strict and not result["all_within_tolerance"] else 0)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+accuracy_app = typer.Typer(
+    help="Measure the behaviour detectors against human-labelled datasets (licensed for evaluation only).",
+    no_args_is_help=True)
+commands.add_typer(accuracy_app, name="accuracy")
+commands.add_typer(accuracy_app, name="eval", hidden=True)  # the name before 0.2
+
+
+def _run_eval(name: str, items: Iterable[Any], limit: int | None) -> None:
+    from itertools import islice
+
+    from heard.accuracy.score import baseline, evaluate, heard
+
+    chosen = list(islice(items, limit)) if limit else list(items)
+    with progress(State(), f"measuring {name}", len(chosen)) as tick:
+        reports = evaluate(chosen, {"heard": heard, "baseline": baseline}, on_call=tick)
+    table = Table(title=f"{name}: {reports['heard'].calls} conversations, {reports['heard'].turns} judged turns",
+                  title_justify="left", header_style="bold", box=None, padding=(0, 1))
+    for col in ("behaviour", "support", "heard P", "heard R", "heard F1", "baseline F1", "gain"):
+        table.add_column(col, justify="left" if col == "behaviour" else "right")
+    figures: dict[str, Any] = {"dataset": name, "conversations": reports["heard"].calls, "behaviours": {}}
+    for behaviour in sorted(reports["heard"].counts):
+        h, b = reports["heard"].counts[behaviour], reports["baseline"].counts[behaviour]
+        table.add_row(behaviour, str(h.support), f"{h.precision:.3f}", f"{h.recall:.3f}", f"[bold]{h.f1:.3f}[/bold]",
+                      f"{b.f1:.3f}", f"{h.f1 - b.f1:+.3f}")
+        figures["behaviours"][behaviour] = {"heard": h.as_dict(), "baseline": b.as_dict()}
+    out.print(table)
+    print(json.dumps(figures))
+
+
+@accuracy_app.command("esconv")
+def eval_esconv(path: Annotated[Path, typer.Argument(help="ESConv JSON Lines file, e.g. valid.json.")],
+                limit: Annotated[int | None, typer.Option(help="Only the first N conversations.")] = None) -> None:
+    """ESConv supporter strategies: Question, Restatement, Reflection of feelings, Affirmation and Reassurance."""
+    from heard.accuracy.datasets import read_esconv
+
+    _run_eval("ESConv", read_esconv(path), limit)
+
+
+@accuracy_app.command("epitome")
+def eval_epitome(path: Annotated[Path, typer.Argument(help="Folder with EPITOME's three *-reddit.csv files.")],
+                 limit: Annotated[int | None, typer.Option(help="Only the first N pairs.")] = None) -> None:
+    """EPITOME emotional reactions, interpretations and explorations (level 1 or 2 counts as present)."""
+    from heard.accuracy.datasets import read_epitome
+
+    _run_eval("EPITOME", read_epitome(path), limit)
+
+
+@accuracy_app.command("annomi")
+def eval_annomi(path: Annotated[Path, typer.Argument(help="AnnoMI-simple.csv.")],
+                limit: Annotated[int | None, typer.Option(help="Only the first N transcripts.")] = None) -> None:
+    """AnnoMI therapist behaviour: question and reflection."""
+    from heard.accuracy.datasets import read_annomi
+
+    _run_eval("AnnoMI", read_annomi(path), limit)
+
+
+@accuracy_app.command("gold")
+def eval_gold() -> None:
+    """heard's own hand-labelled sample calls (every behaviour, opportunities and robotic empathy)."""
+    from heard.accuracy.datasets import read_gold
+    from heard.samples import CALLS_DIR, GOLD_BEHAVIOURS
+
+    _run_eval("heard gold calls", read_gold(GOLD_BEHAVIOURS, CALLS_DIR), None)
+
+

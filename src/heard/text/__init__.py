@@ -1,0 +1,1 @@
+"""Language primitives: tokens and sentences of spoken text, sentiment, frustration cues, sentence embeddings."""
