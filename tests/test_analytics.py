@@ -134,19 +134,22 @@ def test_timing_time_to_acknowledgement(reply: str, expected: float | None) -> N
     assert m.turns == ([1, 2] if expected is not None else [1])
 
 
-@pytest.mark.parametrize(("text", "end", "label"), [
-    (BACKCHANNEL, 3.5, "backchannel"),
-    ("Okay, right, yeah.", 4.0, "backchannel"),
-    ("Okay, right, yeah.", 5.0, "interruption"),                     # longer than 1.5 s
-    ("Sorry but that is not what I asked.", 5.0, "interruption"),
+@pytest.mark.parametrize(("text", "start", "end", "label"), [
+    (BACKCHANNEL, 3.0, 3.5, "backchannel"),
+    ("Okay, right, yeah.", 3.0, 4.0, "backchannel"),
+    ("Okay, right, yeah.", 3.0, 5.0, "overtalk"),                     # longer than 1.5 s, but the agent went on
+    ("Sorry but that is not what I asked.", 3.0, 5.0, "overtalk"),   # talked over, did not take the floor
+    ("Sorry but that is not what I asked, I want the refund today.", 3.0, 8.0, "interruption"),  # took the floor
+    ("Sorry but that is not what I asked, I want the refund today.", 5.6, 9.0, "overtalk"),      # 0.4 s of overlap
 ])
-def test_overlap_backchannel_versus_interruption(text: str, end: float, label: str) -> None:
-    c = call((A, 0.0, 6.0, PLAIN + " " + PLAIN), (C, 3.0, end, text))
+def test_overlap_backchannel_overtalk_interruption(text: str, start: float, end: float, label: str) -> None:
+    c = call((A, 0.0, 6.0, PLAIN + " " + PLAIN), (C, start, end, text))
     r = analyse(c, only=["overlap"])
     (found,) = findings(r, "overlap")
     assert found.label == label and found.detail["by"] == "customer" and found.detail["of"] == "agent"
-    assert found.detail["overlap_seconds"] == round(min(end, 6.0) - 3.0, 3)
+    assert found.detail["overlap_seconds"] == pytest.approx(min(end, 6.0) - start, abs=1e-3)
     assert value(r, "interruptions", C) == (label == "interruption")
+    assert value(r, "overtalks", C) == (label == "overtalk")
     assert value(r, "backchannels", C) == (label == "backchannel")
 
 

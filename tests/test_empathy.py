@@ -27,7 +27,7 @@ VERIFY_NEAR_MISS = "Can you confirm your date of birth for me?"               # 
 EXPLAIN = "That happened because the payment retried after a bank timeout."
 EXPLAIN_NEAR_MISS = "The payment went through twice."
 SUMMARISE = "So what you need is the second payment back before your rent goes out on Friday."
-SUMMARISE_NEAR_MISS = "So what you need is a new password."                  # not what this customer said
+SUMMARISE_NEAR_MISS = "So I've refunded the second payment and added a note."  # what the agent did, not the goal
 NEXT_STEPS = "I've refunded it, and your bank will show it within two working days."
 NEXT_STEPS_NEAR_MISS = "Refunds are handled by another team."
 REASSURE = "Don't worry, I'll make sure this is sorted before Friday."
@@ -101,7 +101,7 @@ def test_empathy_early_acknowledgement_timing(gap: float, early: bool) -> None:
 
 @pytest.mark.parametrize(("reply", "label", "response"), [
     (ACKNOWLEDGE, "met", ["acknowledge"]),
-    (REASSURE, "met", ["reassure"]),
+    (REASSURE, "met", ["reassure", "act"]),          # "I'll make sure this is sorted before Friday" is a next step
     (NEXT_STEPS, "missed", ["act"]),
     ("Can I take your account number?", "missed", []),
 ])
@@ -130,31 +130,59 @@ SCRIPTED = "I understand your frustration."
 APOLOGY = "I apologise for the inconvenience."
 
 
-@pytest.mark.parametrize(("agent", "flag"), [
-    ((SCRIPTED + " Can I take your account number?", SCRIPTED + " " + NEXT_STEPS), "repeated_phrase"),
-    ((SCRIPTED, "Can I take your account number?"), "empathy_without_help"),
-    ((APOLOGY + " I'm so sorry. I apologise.", NEXT_STEPS), "over_apologising_in_turn"),
-    ((APOLOGY + " " + NEXT_STEPS, "Sorry. " + EXPLAIN, "I'm sorry. " + NEXT_STEPS, "Apologies. " + EXPLAIN),
+@pytest.mark.parametrize(("agent", "customer", "flag"), [
+    ((SCRIPTED + " Can I take your account number?", SCRIPTED + " " + NEXT_STEPS), PROBLEM, "repeated_phrase"),
+    ((SCRIPTED, "Thank you for your patience.", "Thank you for your patience.", "Goodbye."), PROBLEM,
+     "empathy_without_help"),
+    ((APOLOGY + " I'm so sorry. I apologise.", NEXT_STEPS), PROBLEM, "over_apologising_in_turn"),
+    ((APOLOGY + " " + NEXT_STEPS, "Sorry. " + EXPLAIN, "I'm sorry. " + NEXT_STEPS, "Apologies. " + EXPLAIN), PROBLEM,
      "over_apologising"),
-    ((SCRIPTED + " " + NEXT_STEPS,), "generic_acknowledgement"),
+    ((SCRIPTED + " " + NEXT_STEPS,), "Could you tell me why my bill has a one pound paper fee?",
+     "generic_acknowledgement"),
 ])
-def test_empathy_robotic_flags(agent: tuple[str, ...], flag: str) -> None:
-    flags = {f.label: f for f in found(call(*agent), "robotic")}
+def test_empathy_robotic_flags(agent: tuple[str, ...], customer: str, flag: str) -> None:
+    flags = {f.label: f for f in found(call(*agent, customer=customer), "robotic")}
     assert flag in flags, sorted(flags)
     assert flags[flag].evidence and all(e.text for e in flags[flag].evidence)
+
+
+@pytest.mark.parametrize("agent", [
+    (SCRIPTED + " Can I take your account number?", "Sorry about that. " + NEXT_STEPS),   # canned, but helped
+    (APOLOGY, "Let me check the account.", EXPLAIN),                                       # help in the next turn
+])
+def test_empathy_apology_followed_by_help_is_not_robotic(agent: tuple[str, ...]) -> None:
+    assert found(call(*agent), "robotic") == []
 
 
 def test_empathy_genuine_acknowledgement_with_help_is_not_robotic() -> None:
     assert found(call(ACKNOWLEDGE + " " + NEXT_STEPS, EXPLAIN), "robotic") == []
 
 
-def test_empathy_lexicon_extension(tmp_path: Any) -> None:
+def test_empathy_lexicon_override(tmp_path: Any) -> None:
     extra = tmp_path / "ours.yaml"
-    extra.write_text('behaviours:\n  reassurance:\n    patterns:\n      - "\\\\bconsider it done\\\\b"\n')
-    c = call("Consider it done.")
+    extra.write_text('behaviours:\n  reassurance:\n    overrides:\n      - "\\\\bnorthwind promise\\\\b"\n')
+    c = call("That's the Northwind promise for all of our members.")
     assert "reassurance" not in labels_on(c, 2)
     result = analyse(c, only=["empathy"], settings={"empathy": {"lexicon": str(extra)}})
-    assert any(f.label == "reassurance" for f in result.findings)
+    (forced,) = [f for f in result.findings if f.label == "reassurance"]
+    assert "lexicon override" in forced.detail["how"] and forced.evidence[0].text.startswith("That's the Northwind")
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("What happened when you tried to log in?", True),
+    ("Is it the mobile bill or the broadband one?", True),
+    ("I've refunded the second payment.", False),
+])
+def test_empathy_questions_are_reported(text: str, asked: bool) -> None:
+    questions = {f.label for f in found(call(text), "question") if f.evidence[0].turn == 2}
+    assert ("asked" in questions) is asked
+    assert "open" not in questions or "asked" in questions      # an open question is always a question too
+
+
+def test_empathy_pattern_only_mode_without_the_model() -> None:
+    result = analyse(call(ACKNOWLEDGE), only=["empathy"], settings={"empathy": {"model": False}})
+    ack = [f for f in result.findings if f.label == "acknowledge_emotion"]
+    assert ack and ack[0].detail["how"] == ["pattern"] and "model_version" not in ack[0].detail
 
 
 def test_empathy_bad_lexicon_is_a_clear_error(tmp_path: Any) -> None:
@@ -180,5 +208,5 @@ def test_empathy_show_highlights_evidence(tmp_path: Any) -> None:
     genuine = " ".join(runner.invoke(app, ["--db", db, "show", "dc-01"]).stdout.split())
     assert "[acknowledge]" in genuine and "[early ack]" in genuine and "opportunities: 1 of 1 met" in genuine
     scripted = " ".join(runner.invoke(app, ["--db", db, "show", "dc-02"]).stdout.split())
-    assert "[robotic: repeated_phrase]" in scripted and "opportunities: 0 of 2 met" in scripted
+    assert "[robotic: repeated_phrase]" in scripted and "opportunities: 1 of 2 met" in scripted
     assert 'robotic: repeated phrase: "I understand your frustration." (turn 2)' in scripted

@@ -36,15 +36,18 @@ EPITOME = {"emotional-reactions": "EPITOME emotional reactions", "interpretation
 ANNOMI = {"question": "AnnoMI question", "reflection": "AnnoMI reflection"}
 ACKNOWLEDGE = {"acknowledge_emotion", "early_acknowledgement"}
 MIRROR = {"mirror_paraphrase", "summarise_goal"}
+# The datasets' question labels are any information-seeking question: heard's `question` output (or a
+# clarifying question, which is one).
+QUESTIONS = {"question", "clarifying_question"}
 ACCEPTS = {
-    "ESConv Question": {"clarifying_question"},
+    "ESConv Question": QUESTIONS,
     "ESConv Restatement or Paraphrasing": MIRROR,
     "ESConv Reflection of feelings": ACKNOWLEDGE,
     "ESConv Affirmation and Reassurance": {"reassurance"},
     "EPITOME emotional reactions": ACKNOWLEDGE | {"reassurance"},
     "EPITOME interpretations": MIRROR | ACKNOWLEDGE,
-    "EPITOME explorations": {"clarifying_question"},
-    "AnnoMI question": {"clarifying_question"},
+    "EPITOME explorations": QUESTIONS,
+    "AnnoMI question": QUESTIONS,
     "AnnoMI reflection": MIRROR | ACKNOWLEDGE,
     # heard's own gold labels are heard behaviours: each accepts itself (and early for acknowledge).
     "acknowledge_emotion": ACKNOWLEDGE,
@@ -148,3 +151,26 @@ def read_gold(path: Path, calls_dir: Path) -> Iterator[Labelled]:
         judged = {i: (behaviours | {"robotic_empathy"}) if t.speaker is Role.AGENT else {"empathy_opportunity"}
                   for i, t in enumerate(call.turns)}
         yield Labelled(call, {i: positives.get(i, set()) & judged[i] for i in judged}, judged)
+
+
+def read_corpus_gold(paths: list[Path]) -> Iterator[Labelled]:
+    """heard's labelled call corpus (training/corpus/gold/: the test split's consensus labels).
+
+    Agent turns are judged on the eight behaviours, `question`, `identity_check`, `account_action` and
+    `robotic_empathy` (the author's robotic label); customer turns on `empathy_opportunity`.
+    """
+    from heard.empathy.corpus import BEHAVIOURS, LabelledCall, read_corpus
+
+    for item in read_corpus(paths):
+        if not isinstance(item, LabelledCall):
+            continue
+        labels: dict[int, set[str]] = {}
+        judged: dict[int, set[str]] = {}
+        for i, turn in enumerate(item.labels):
+            if turn.role is Role.AGENT:
+                judged[i] = {*BEHAVIOURS, "question", "identity_check", "account_action", "robotic_empathy"}
+                labels[i] = (turn.labels & judged[i]) | ({"robotic_empathy"} if turn.robotic else set())
+            elif turn.role is Role.CUSTOMER:
+                judged[i] = {"empathy_opportunity"}
+                labels[i] = {"empathy_opportunity"} if "opportunity" in turn.labels else set()
+        yield Labelled(item.call, labels, judged)

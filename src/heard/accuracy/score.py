@@ -23,6 +23,11 @@ REASSURE_WORDS = re.compile(r"\b(?:don'?t worry|it will be|you will|you'?ll be|n
 # Baselines predict heard behaviours too, and are scored through the same mapping as heard.
 BASELINE = {
     "clarifying_question": QUESTION,
+    "question": QUESTION,
+    "identity_check": re.compile(r"\b(?:date of birth|postcode|zip code|last (?:four|4)|security|verify|"
+                                 r"confirm your (?:name|address|email))\b", re.I),
+    "account_action": re.compile(r"\b(?:refund\w*|credit\w*|cancel\w*|i can see|updated|changed|booked)\b",
+                                 re.I),
     "acknowledge_emotion": ACKNOWLEDGE_WORDS,
     "mirror_paraphrase": MIRROR_WORDS,
     "reassurance": REASSURE_WORDS,
@@ -43,8 +48,9 @@ def heard(call: Call) -> dict[int, set[str]]:
     """What heard's empathy analyser finds, per turn (the same analyser users run)."""
     found: dict[int, set[str]] = {}
     for f in analyse(call, only=["empathy"]).findings:
-        label = f.label if f.kind == "behaviour" else "empathy_opportunity" if f.kind == "opportunity" else \
-            "robotic_empathy" if f.kind == "robotic" else None
+        label = f.label if f.kind in ("behaviour", "account") else "empathy_opportunity" if f.kind == "opportunity" \
+            else "robotic_empathy" if f.kind == "robotic" else "question" if f.kind == "question" and \
+            f.label == "asked" else None
         if label is None:
             continue
         turns = {f.evidence[0].turn} if f.kind == "opportunity" else {e.turn for e in f.evidence}

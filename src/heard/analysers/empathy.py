@@ -1,22 +1,21 @@
-"""empathy: the nine micro-behaviours, empathy opportunities and robotic-empathy flags, with evidence.
+"""empathy: the nine micro-behaviours, questions, account actions, empathy opportunities and robotic-empathy
+flags, with evidence.
 
-Patterns and exemplar phrases live in heard/empathy/behaviours.yaml (its `version` is recorded in
-every finding's detail); an organisation can extend it with `lexicon = "my.yaml"`. Embeddings come
-from all-MiniLM-L6-v2 (int8 ONNX, heard/embeddings.py), cached by sentence. See docs/behaviours.md.
+The learned turn model (heard/empathy/model.py, trained by scripts/train_model.py) decides per turn;
+the lexicon in heard/empathy/behaviours.yaml supplies the patterns shown as evidence, the overrides an
+organisation can force and the vetoes (`lexicon = "my.yaml"` extends it). See docs/behaviours.md.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from heard.analysers.registry import Output, analyser
-from heard.empathy import head as learned
+from heard.empathy import model as turn_model
 from heard.empathy.detect import detect
 from heard.empathy.lexicon import load
 from heard.model import Call
-from heard.text.embeddings import encoder
+from heard.text.sentiment import score
 
 NAME = "empathy"
 
@@ -25,26 +24,26 @@ class EmpathySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lexicon: str | None = Field(default=None, description="an organisation's YAML that extends the built-in lexicon")
     early_seconds: float = Field(default=30.0, gt=0, description="acknowledgement within this long of the problem")
-    learned_head: bool = Field(default=True, description="also use the learned head (heard/empathy/head.json)")
+    model: bool = Field(default=True, description="decide with the learned turn model (off: lexicon patterns only)")
 
 
-_exemplars: dict[str | None, dict[str, Any]] = {}
+def _sentiment(text: str) -> tuple[float, float]:
+    _, positive, negative = score(text)
+    return negative, positive
 
 
-@analyser(NAME, version=2, settings=EmpathySettings, produces=(
-    "behaviour", "opportunity", "robotic", "behaviour_*", "opportunities", "opportunities_met",
-    "opportunity_response_rate", "robotic_flags", "early_acknowledgement_seconds"))
+@analyser(NAME, version=3, settings=EmpathySettings, produces=(
+    "behaviour", "question", "account", "opportunity", "robotic", "behaviour_*", "questions", "open_questions",
+    "identity_check", "account_action", "opportunities", "opportunities_met", "opportunity_response_rate",
+    "robotic_flags", "early_acknowledgement_seconds"))
 def empathy(call: Call, settings: EmpathySettings) -> Output:
-    """Empathy behaviours with evidence, empathy opportunities met or missed, and robotic-empathy flags."""
+    """Empathy behaviours with evidence, questions, account actions, opportunities met or missed, robotic flags."""
     lexicon = load(settings.lexicon)
-    enc = encoder()
-    if settings.lexicon not in _exemplars:
-        _exemplars[settings.lexicon] = lexicon.exemplar_vectors(enc.encode)
-    head = learned.load() if settings.learned_head else None
-    result = detect(call, lexicon, enc.encode, _exemplars[settings.lexicon],
-                    analyser=NAME, early_seconds=settings.early_seconds, head=head)
+    model = turn_model.load() if settings.model else None
+    result = detect(call, lexicon, analyser=NAME, model=model, sentiment=_sentiment,
+                    early_seconds=settings.early_seconds)
     for finding in result.findings:
         finding.detail["lexicon_version"] = lexicon.version
-        if head is not None:
-            finding.detail["head_version"] = head.version
+        if model is not None:
+            finding.detail["model_version"] = model.version
     return Output(metrics=result.metrics, findings=result.findings)

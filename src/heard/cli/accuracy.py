@@ -123,6 +123,20 @@ def eval_annomi(path: Annotated[Path, typer.Argument(help="AnnoMI-simple.csv.")]
     _run_eval("AnnoMI", read_annomi(path), limit)
 
 
+@accuracy_app.command("corpus")
+def accuracy_corpus(paths: Annotated[list[Path] | None, typer.Argument(
+        help="Labelled corpus files (default: the test split's consensus gold in training/corpus/gold/).")] = None,
+                    limit: Annotated[int | None, typer.Option(help="Only the first N calls.")] = None) -> None:
+    """heard's labelled call corpus: every behaviour, questions, account actions, opportunities, robotic flags."""
+    from heard.accuracy.datasets import read_corpus_gold
+
+    files = paths or sorted((Path.cwd() / "training" / "corpus" / "gold").glob("*.jsonl"))
+    if not files:
+        fail(HeardError("no labelled corpus files given or found in training/corpus/gold/",
+                        hint="Run from a heard checkout, or pass the files."))
+    _run_eval("heard call corpus (test split)", read_corpus_gold(files), limit)
+
+
 @accuracy_app.command("gold")
 def eval_gold() -> None:
     """heard's own hand-labelled sample calls (every behaviour, opportunities and robotic empathy)."""

@@ -1,10 +1,13 @@
-"""Find empathy behaviours, opportunities and robotic-empathy flags in one call. Pure: call in, findings out.
+"""Find empathy behaviours, questions, account actions, opportunities and robotic-empathy flags in one call.
 
-Every agent turn is split into sentences; a sentence shows a behaviour when one of the behaviour's
-patterns matches it (confidence 0.9) or its embedding is close enough to one of the behaviour's
-exemplars (confidence = the cosine similarity). Mirroring and summarising must also connect to
-what the customer said: shared content words, or semantic similarity with the customer's own recent
-sentences. A behaviour's evidence is the sentence that shows it; a robotic flag's is the canned words.
+Pure: call in, findings out. The learned turn model (heard/empathy/model.py) decides, turn by turn,
+which behaviours an agent turn shows and whether a customer turn is an empathy opportunity, reading
+the turn with its context as the annotation guide does. The lexicon still matters in three ways:
+its patterns are features of the model and the evidence shown when they match, its `overrides`
+force a behaviour whatever the model says (an organisation's own must-count phrasing), and its
+`not_patterns` veto a sentence. Each finding's evidence is one sentence of the turn: the sentence a
+pattern matched, else the sentence the model scores highest on its own. Confidence is the model's
+calibrated probability.
 """
 
 from __future__ import annotations
@@ -17,35 +20,24 @@ from typing import Any
 
 import numpy as np
 
-from heard.empathy.head import Head
-from heard.empathy.lexicon import BEHAVIOURS, Lexicon
+from heard.empathy.corpus import AGENT_LABELS
+from heard.empathy.lexicon import BEHAVIOURS, Lexicon, pattern_hit
+from heard.empathy.model import TurnModel, sentence_spans
 from heard.model import Call, Evidence, Finding, Metric, Role
 from heard.text.speech import content_words, is_backchannel
 
-SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+SENTENCE = re.compile(r"[^.!?]+[.!?]*")   # the live engine's quick split of a finished utterance
 PATTERN_CONFIDENCE = 0.9
-QUESTION_START = re.compile(r"^(?:what|when|where|which|who|why|how|is|are|was|were|do|does|did|can|could|would|will|"
-                            r"have|has|shall|should)\b", re.I)
 EMPATHY = ("acknowledge_emotion", "early_acknowledgement")
-HELP_BEHAVIOURS = ("explain_why", "next_steps", "clarifying_question")
+# What counts as help after an empathy phrase: doing, explaining, asking, promising, acting on the account.
+HELP = ("explain_why", "next_steps", "clarifying_question", "reassurance", "summarise_goal", "mirror_paraphrase",
+        "question", "account_action", "confidence_check")
+HELP_TURNS = 2            # help may come in the empathy turn or the agent's next two turns
+REPEATS_FOR_ROBOTIC = 3   # the same canned phrase this many times in a call
+STANDALONE_EXTRA_WORDS = 2   # a canned sentence: the phrase and at most this many other words
+FEELING_WORDS = re.compile(r"frustrat|concern|upset|feel", re.I)
 
-Encode = Callable[[list[str]], np.ndarray[Any, Any]]
-
-
-@dataclass(frozen=True)
-class Sentence:
-    turn: int
-    span: tuple[int, int]
-    text: str
-
-
-@dataclass
-class Hit:
-    behaviour: str
-    sentence: Sentence
-    span: tuple[int, int]
-    confidence: float
-    how: str
+Sentiment = Callable[[str], tuple[float, float]]
 
 
 @dataclass
@@ -54,160 +46,127 @@ class Result:
     metrics: list[Metric] = field(default_factory=list)
 
 
-def sentences(call: Call, turn: int) -> list[Sentence]:
-    text = call.turns[turn].text
-    out = []
-    for m in SENTENCE.finditer(text):
-        raw = m.group(0)
-        start = m.start() + (len(raw) - len(raw.lstrip()))
-        end = m.start() + len(raw.rstrip())
-        if end > start and re.search(r"\w", text[start:end]):
-            out.append(Sentence(turn, (start, end), text[start:end]))
-    return out
+@dataclass
+class CallView:
+    """A call and the sentence spans of every turn."""
+
+    call: Call
+    spans: dict[int, list[tuple[int, int]]]
+
+    def text(self, turn: int, k: int) -> str:
+        a, b = self.spans[turn][k]
+        return self.call.turns[turn].text[a:b]
 
 
-def detect(call: Call, lexicon: Lexicon, encode: Encode, exemplars: dict[str, np.ndarray[Any, Any]], *,
-           analyser: str, early_seconds: float = 30.0, head: Head | None = None) -> Result:
+@dataclass
+class Decision:
+    """One label on one turn: how sure, and the sentence that shows it."""
+
+    label: str
+    turn: int
+    confidence: float
+    sentence: int
+    how: list[str]
+
+
+def detect(call: Call, lexicon: Lexicon, *, analyser: str, model: TurnModel | None, sentiment: Sentiment,
+           early_seconds: float = 30.0) -> Result:
+    cv = CallView(call, sentence_spans(call))
     agent_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT]
     customer_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.CUSTOMER]
-    agent_sents = [s for i in agent_turns for s in sentences(call, i)]
-    customer_sents = [s for i in customer_turns for s in sentences(call, i)]
-    vectors = encode([s.text for s in agent_sents + customer_sents])
-    agent_vec, customer_vec = vectors[: len(agent_sents)], vectors[len(agent_sents):]
-    customer_words = {i: content_words(call.turns[i].text) for i in customer_turns}
-    learned = head.probabilities([s.text for s in agent_sents], agent_vec) if head is not None else {}
-    # A canned line ("I understand your frustration") is judged by the lexicon alone, never credited by the head.
-    generic = lexicon.robotic.generic
-    canned = {k for k, s in enumerate(agent_sents) if generic is not None and generic.search(s.text)}
-
-    hits: list[Hit] = []
-    closing_from = agent_turns[int(len(agent_turns) * (1 - lexicon.behaviours["confidence_check"].last_fraction))] \
-        if agent_turns else 0
-    for k, sent in enumerate(agent_sents):
-        v = agent_vec[k]
-        for name, spec in lexicon.behaviours.items():
-            if name == "confidence_check" and sent.turn < closing_from:
-                continue
-            p = learned.get(name)
-            hit = _match(name, spec, sent, v, exemplars.get(name),
-                         None if p is None or head is None or k in canned else (float(p[k]), head.threshold(name)))
-            if hit is None:
-                continue
-            if name in ("mirror_paraphrase", "summarise_goal"):
-                hit = _connects(hit, spec, sent, v, call, customer_sents, customer_vec, customer_words)
-                if hit is None:
-                    continue
-            if name == "next_steps" and any(j.lower() in sent.text.lower() for j in spec.jargon):
-                hit.how += "; uses jargon"
-                hit.confidence = min(hit.confidence, 0.5)
-            hits.append(hit)
-    # A closing check on the concern is that, not also a clarifying question or an acknowledgement.
-    checks = {h.sentence for h in hits if h.behaviour == "confidence_check"}
-    hits = [h for h in hits if not (h.sentence in checks and h.behaviour in ("clarifying_question",
-                                                                             "acknowledge_emotion"))]
-
+    probabilities = model.probabilities(call, agent_turns + customer_turns) if model is not None else None
+    decisions = _agent_decisions(cv, agent_turns, lexicon, model,
+                                 probabilities[:len(agent_turns)] if probabilities is not None else None)
     result = Result()
-    by_turn: dict[tuple[str, int], list[Hit]] = defaultdict(list)
-    for h in hits:
-        by_turn[(h.behaviour, h.sentence.turn)].append(h)
-    for (behaviour, _turn), found in sorted(by_turn.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        result.findings.append(_finding("behaviour", behaviour, found, call, analyser))
+    labels_in: dict[int, set[str]] = defaultdict(set)
+    for d in decisions:
+        labels_in[d.turn].add(d.label)
+        result.findings.append(_finding(cv, d, analyser))
 
-    ack_turns = sorted({t for (b, t) in by_turn if b == "acknowledge_emotion"})
+    ack_turns = sorted(d.turn for d in decisions if d.label == "acknowledge_emotion")
     early = _early(call, ack_turns, customer_turns, early_seconds)
     if early is not None:
         turn, seconds, problem = early
+        ack = next(d for d in decisions if d.label == "acknowledge_emotion" and d.turn == turn)
         result.findings.append(Finding(kind="behaviour", label="early_acknowledgement", analyser=analyser,
-                                       confidence=max(h.confidence for h in by_turn[("acknowledge_emotion", turn)]),
-                                       evidence=[e for e in _evidence(by_turn[("acknowledge_emotion", turn)], call)],
+                                       confidence=ack.confidence, evidence=[_evidence(cv, turn, ack.sentence)],
                                        detail={"seconds_after_problem": round(seconds, 3), "problem_turn": problem}))
-    behaviours_in: dict[int, set[str]] = defaultdict(set)
-    for (label, t) in by_turn:
-        behaviours_in[t].add(label)
-    if early is not None:
-        behaviours_in[early[0]].add("early_acknowledgement")
+        labels_in[turn].add("early_acknowledgement")
 
-    # Only a specific acknowledgement answers a customer's feeling: one made only of canned phrases does not.
-    generic = lexicon.robotic.generic
-    answering = {t: set(labels) for t, labels in behaviours_in.items()}
-    for t, labels in answering.items():
-        acks = by_turn.get(("acknowledge_emotion", t), [])
-        if acks and generic is not None and all(generic.search(h.sentence.text) for h in acks):
-            labels -= set(EMPATHY)
-    result.findings += _opportunities(call, lexicon, customer_sents, customer_vec, exemplars, answering,
-                                      agent_turns, analyser)
-    result.findings += _robotic(call, lexicon, agent_turns, agent_sents, behaviours_in, customer_words, analyser)
+    opportunities = _opportunities(cv, customer_turns, agent_turns, lexicon, model,
+                                   probabilities[len(agent_turns):] if probabilities is not None else None,
+                                   sentiment, labels_in, analyser)
+    result.findings += opportunities
+    moved = {f.evidence[0].turn for f in opportunities}
+    result.findings += _robotic(cv, lexicon, agent_turns, labels_in, moved, analyser)
     result.metrics += _metrics(call, result.findings, analyser, early)
     return result
 
 
-def pattern_hit(name: str, b: Any, text: str) -> bool | None:
-    """Whether one sentence shows the behaviour by its patterns; None when it cannot show it at all (a
-    veto matched, or a question behaviour without a question). The live engine uses the same test."""
-    if b.veto is not None and b.veto.search(text):
-        return None
-    stripped = text.rstrip()
-    # Without a question mark, a sentence is a question only if it starts like one and has no full stop or "!".
-    bare_question = not stripped.endswith((".", "!", "?")) and QUESTION_START.match(text) is not None
-    if name in ("clarifying_question", "confidence_check") and not (stripped.endswith("?") or bare_question):
-        return None
-    m = b.pattern.search(text) if b.pattern is not None else None
-    if name == "clarifying_question" and m is None and bare_question and len(text.split()) <= 20:
-        m = QUESTION_START.match(text)
-    return m is not None
+def _agent_decisions(cv: CallView, agent_turns: list[int], lexicon: Lexicon, model: TurnModel | None,
+                     probabilities: np.ndarray[Any, Any] | None) -> list[Decision]:
+    """Every behaviour, question and account flag on every agent turn."""
+    out: list[Decision] = []
+    need_evidence: list[tuple[int, str]] = []
+    for row, turn in enumerate(agent_turns):
+        if is_backchannel(cv.call.turns[turn]):
+            continue
+        texts = [cv.text(turn, k) for k in range(len(cv.spans[turn]))]
+        for label in AGENT_LABELS:
+            spec = lexicon.behaviours.get(label)
+            vetoed = {k for k, t in enumerate(texts) if spec is not None and spec.veto is not None
+                      and spec.veto.search(t)}
+            matched = [k for k, t in enumerate(texts) if k not in vetoed and spec is not None
+                       and pattern_hit(label, spec, t)]
+            forced = [k for k, t in enumerate(texts) if spec is not None and spec.override is not None
+                      and spec.override.search(t)]
+            how: list[str] = []
+            confidence = 0.0
+            if model is not None and probabilities is not None:
+                k = model.index(label)
+                p = float(probabilities[row, k])
+                if p >= float(model.thresholds[k]):
+                    confidence = p
+                    how.append(f"model (p={p:.2f})")
+            elif matched and label in BEHAVIOURS:
+                confidence = PATTERN_CONFIDENCE
+                how.append("pattern")
+            if forced:
+                confidence = max(confidence, PATTERN_CONFIDENCE)
+                how.append("lexicon override")
+            if not how or len(vetoed) == len(texts):
+                continue
+            sentence = forced[0] if forced else matched[0] if matched else -1
+            if matched and not forced:
+                how.append("pattern")
+            if sentence < 0:
+                need_evidence.append((turn, label))
+            out.append(Decision(label, turn, round(confidence, 4), sentence, sorted(set(how))))
+    # An open question is a question: report "open" only where the question itself was found.
+    asked = {d.turn for d in out if d.label == "question"}
+    out = [d for d in out if d.label != "open_question" or d.turn in asked]
+    need_evidence = [(t, label) for t, label in need_evidence if label != "open_question" or t in asked]
+    best = model.best_sentences(cv.call, need_evidence, cv.spans) if model is not None and need_evidence else {}
+    for d in out:
+        if d.sentence < 0:
+            d.sentence = best.get((d.turn, d.label), 0)
+    return out
 
 
-def _match(name: str, b: Any, sent: Sentence, v: np.ndarray[Any, Any],
-           vectors: np.ndarray[Any, Any] | None, learned: tuple[float, float] | None = None) -> Hit | None:
-    hit = pattern_hit(name, b, sent.text)
-    if hit is None:
-        return None
-    if hit:
-        # The evidence is the whole sentence: a coach needs "That sounds really stressful, being charged twice",
-        # not "sounds really stressful".
-        return Hit(name, sent, sent.span, PATTERN_CONFIDENCE, "pattern")
-    if vectors is not None and len(vectors):
-        similarity = float(np.max(vectors @ v))
-        if similarity >= b.similarity:
-            return Hit(name, sent, sent.span, round(similarity, 4), "similar to exemplar")
-    if learned is not None and learned[0] >= learned[1]:
-        return Hit(name, sent, sent.span, round(learned[0], 4), f"learned head (p={learned[0]:.2f})")
-    if b.alone_similarity is not None:  # may still echo the customer with no cue at all; _connects decides
-        return Hit(name, sent, sent.span, 0.0, "echo")
-    return None
+def _evidence(cv: CallView, turn: int, sentence: int) -> Evidence:
+    a, b = cv.spans[turn][sentence]
+    return Evidence(turn=turn, span=(a, b), text=cv.call.turns[turn].text[a:b], time=cv.call.turns[turn].start)
 
 
-def _connects(hit: Hit, b: Any, sent: Sentence, v: np.ndarray[Any, Any], call: Call, customer_sents: list[Sentence],
-              customer_vec: np.ndarray[Any, Any], customer_words: dict[int, set[str]]) -> Hit | None:
-    """Mirroring and summarising must be about what this customer said in the last few turns."""
-    recent = [k for k, s in enumerate(customer_sents) if sent.turn - b.lookback_turns <= s.turn < sent.turn]
-    if not recent:
-        return None
-    said = set().union(*(customer_words[customer_sents[k].turn] for k in recent))
-    own = content_words(sent.text)
-    shared = own & said
-    similarity = float(np.max(customer_vec[recent] @ v))
-    needed = b.cue_similarity if hit.how == "pattern" and b.cue_similarity is not None else b.similarity
-    if hit.how == "echo":
-        strong = (similarity >= (b.alone_similarity or 1.0)) or (
-            len(shared) >= (b.alone_shared_words or 99) and len(shared) >= 0.5 * len(own))
-        if not strong:
-            return None
-    elif similarity < needed and len(shared) < max(1, b.min_shared_content_words):
-        return None
-    hit.how += f"; echoes the customer (similarity {similarity:.2f}, shared words: {', '.join(sorted(shared))})"
-    hit.confidence = round(max(hit.confidence, similarity, min(0.9, 0.5 + 0.1 * len(shared))), 4)
-    return hit
-
-
-def _evidence(found: list[Hit], call: Call) -> list[Evidence]:
-    return [Evidence(turn=h.sentence.turn, span=h.span, text=call.turns[h.sentence.turn].text[h.span[0]:h.span[1]],
-                     time=call.turns[h.sentence.turn].start) for h in found]
-
-
-def _finding(kind: str, label: str, found: list[Hit], call: Call, analyser: str) -> Finding:
-    return Finding(kind=kind, label=label, analyser=analyser, confidence=round(max(h.confidence for h in found), 4),
-                   evidence=_evidence(found, call), detail={"how": sorted({h.how for h in found})})
+def _finding(cv: CallView, d: Decision, analyser: str) -> Finding:
+    if d.label in BEHAVIOURS:
+        kind, label = "behaviour", d.label
+    elif d.label in ("question", "open_question"):
+        kind, label = "question", "open" if d.label == "open_question" else "asked"
+    else:
+        kind, label = "account", d.label
+    return Finding(kind=kind, label=label, analyser=analyser, confidence=d.confidence,
+                   evidence=[_evidence(cv, d.turn, d.sentence)], detail={"how": d.how})
 
 
 def _early(call: Call, ack_turns: list[int], customer_turns: list[int],
@@ -223,43 +182,50 @@ def _early(call: Call, ack_turns: list[int], customer_turns: list[int],
     return (after[0], seconds, problem) if seconds <= early_seconds else None
 
 
-def _opportunities(call: Call, lexicon: Lexicon, customer_sents: list[Sentence], customer_vec: np.ndarray[Any, Any],
-                   exemplars: dict[str, np.ndarray[Any, Any]], behaviours_in: dict[int, set[str]],
-                   agent_turns: list[int], analyser: str) -> list[Finding]:
+def _opportunities(cv: CallView, customer_turns: list[int], agent_turns: list[int], lexicon: Lexicon,
+                   model: TurnModel | None, probabilities: np.ndarray[Any, Any] | None, sentiment: Sentiment,
+                   labels_in: dict[int, set[str]], analyser: str) -> list[Finding]:
     config = lexicon.opportunities
-    found: dict[int, list[tuple[Sentence, str, float]]] = defaultdict(list)
-    for k, sent in enumerate(customer_sents):
-        kinds = [kind for kind, pattern in config.compiled.items() if pattern.search(sent.text)]
-        similarity = float(np.max(exemplars["opportunity"] @ customer_vec[k])) if len(exemplars["opportunity"]) else 0
-        if kinds or similarity >= config.similarity:
-            found[sent.turn].append((sent, ",".join(kinds) or "emotion", similarity))
+    call = cv.call
+    if model is not None and probabilities is not None:
+        k = model.index("opportunity")
+        chosen = {t: float(probabilities[row, k]) for row, t in enumerate(customer_turns)
+                  if probabilities[row, k] >= model.thresholds[k]}
+    else:
+        chosen = {t: PATTERN_CONFIDENCE for t in customer_turns
+                  if any(pattern.search(call.turns[t].text) for pattern in config.compiled.values())}
     findings = []
-    for turn, sents in sorted(found.items()):
+    for turn, confidence in sorted(chosen.items()):
         if is_backchannel(call.turns[turn]):
             continue
+        texts = [cv.text(turn, k) for k in range(len(cv.spans[turn]))]
+        kinds = sorted({kind for kind, pattern in config.compiled.items() for t in texts if pattern.search(t)})
+        sentence = next((k for k, t in enumerate(texts) if any(pt.search(t) for pt in config.compiled.values())),
+                        int(np.argmin([sentiment(t)[0] * -1 for t in texts])) if texts else 0)
         replies = [t for t in agent_turns if t > turn and not is_backchannel(call.turns[t])][: config.response_turns]
         response: list[str] = []
         responded_in = None
         for t in replies:
-            got = behaviours_in.get(t, set())
-            kinds = [name for name, keys in (("acknowledge", EMPATHY), ("reassure", ("reassurance",)),
-                                             ("act", ("next_steps", "explain_why")))
-                     if got & set(keys)]
-            if kinds and responded_in is None:
+            got = labels_in.get(t, set())
+            kinds_ = [name for name, keys in (("acknowledge", EMPATHY), ("reassure", ("reassurance",)),
+                                              ("act", ("next_steps", "explain_why")))
+                      if got & set(keys)]
+            if kinds_ and responded_in is None:
                 responded_in = t
-            response += [k for k in kinds if k not in response]
+            response += [k for k in kinds_ if k not in response]
         met = "acknowledge" in response or "reassure" in response
         findings.append(Finding(
-            kind="opportunity", label="met" if met else "missed", analyser=analyser,
-            confidence=round(max(PATTERN_CONFIDENCE if s[1] != "emotion" else s[2] for s in sents), 4),
-            evidence=[Evidence(turn=turn, span=s.span, text=s.text, time=call.turns[turn].start) for s, _, _ in sents],
-            detail={"kinds": sorted({k for _, ks, _ in sents for k in ks.split(",")}), "response": response,
-                    "responded_in_turn": responded_in, "looked_at_turns": replies}))
+            kind="opportunity", label="met" if met else "missed", analyser=analyser, confidence=round(confidence, 4),
+            evidence=[_evidence(cv, turn, sentence)],
+            detail={"kinds": kinds or ["emotion"], "response": response, "responded_in_turn": responded_in,
+                    "looked_at_turns": replies}))
     return findings
 
 
-def _robotic(call: Call, lexicon: Lexicon, agent_turns: list[int], agent_sents: list[Sentence],
-             behaviours_in: dict[int, set[str]], customer_words: dict[int, set[str]], analyser: str) -> list[Finding]:
+def _robotic(cv: CallView, lexicon: Lexicon, agent_turns: list[int], labels_in: dict[int, set[str]],
+             opportunities: set[int], analyser: str) -> list[Finding]:
+    """Scripted empathy as the product defines it, judged on the whole exchange, not on one phrase."""
+    call = cv.call
     config = lexicon.robotic
     flags: list[Finding] = []
 
@@ -267,46 +233,52 @@ def _robotic(call: Call, lexicon: Lexicon, agent_turns: list[int], agent_sents: 
         flags.append(Finding(kind="robotic", label=label, analyser=analyser, confidence=PATTERN_CONFIDENCE,
                              evidence=evidence, detail=detail))
 
-    def ev(sent: Sentence, span: tuple[int, int] | None = None) -> Evidence:
-        s = span or sent.span
-        return Evidence(turn=sent.turn, span=s, text=call.turns[sent.turn].text[s[0]:s[1]],
-                        time=call.turns[sent.turn].start)
+    def ev(turn: int, k: int, span: tuple[int, int] | None = None) -> Evidence:
+        a, b = cv.spans[turn][k]
+        s = span or (a, b)
+        return Evidence(turn=turn, span=s, text=call.turns[turn].text[s[0]:s[1]], time=call.turns[turn].start)
 
-    generic = [(s, m) for s in agent_sents if config.generic is not None and (m := config.generic.search(s.text))]
-    # The same canned phrase more than once in a call.
-    seen: dict[str, list[Sentence]] = defaultdict(list)
-    for s, m in generic:
-        seen[m.group(0).lower()].append(s)
+    sentences = [(t, k, cv.text(t, k)) for t in agent_turns for k in range(len(cv.spans[t]))]
+    generic = [(t, k, m) for t, k, text in sentences
+               if config.generic is not None and (m := config.generic.search(text))]
+    # The same canned line again and again: the same canned sentence said on its own twice, or the phrase
+    # inside longer sentences three times.
+    seen: dict[str, list[tuple[int, int, bool]]] = defaultdict(list)
+    for t, k, m in generic:
+        alone = len(cv.text(t, k).split()) - len(m.group(0).split()) <= STANDALONE_EXTRA_WORDS
+        seen[re.sub(r"\s+", " ", m.group(0).lower())].append((t, k, alone))
     for phrase, where in seen.items():
-        if len(where) >= 2:
-            flag("repeated_phrase", [ev(s) for s in where], phrase=phrase, times=len(where))
-    # An empathy phrase followed by no help in the same or the next agent turn.
-    empathy_turns = sorted({s.turn for s, _ in generic} | {t for t, b in behaviours_in.items() if b & set(EMPATHY)})
+        if sum(alone for _, _, alone in where) >= 2 or len(where) >= REPEATS_FOR_ROBOTIC:
+            flag("repeated_phrase", [ev(t, k) for t, k, _ in where], phrase=phrase, times=len(where))
+    # Empathy with no help in that turn or the agent's next turns.
+    empathy_turns = sorted({t for t, _, _ in generic} | {t for t, b in labels_in.items() if b & set(EMPATHY)})
     for turn in empathy_turns:
-        following = [t for t in agent_turns if t > turn][:1]
-        helped = any(behaviours_in.get(t, set()) & set(HELP_BEHAVIOURS) or
+        following = [t for t in agent_turns if t > turn and not is_backchannel(call.turns[t])][:HELP_TURNS]
+        helped = any(labels_in.get(t, set()) & set(HELP) or
                      (config.help is not None and config.help.search(call.turns[t].text)) for t in [turn, *following])
-        if not helped:
-            first = next(s for s in agent_sents if s.turn == turn)
-            flag("empathy_without_help", [ev(first)], next_turn=following[0] if following else None)
+        if not helped and following:   # at the very end of a call there is nothing left to help with
+            k = next((k for t, k, _ in generic if t == turn), 0)
+            flag("empathy_without_help", [ev(turn, k)], next_turns=following)
     # Over-apologising: across the call, and within one turn.
-    apologies = [(s, m) for s in agent_sents for m in config.apologies.finditer(s.text)]
+    apologies = [(t, k, m) for t, k, text in sentences for m in config.apologies.finditer(text)]
+    spans = [ev(t, k, (cv.spans[t][k][0] + m.start(), cv.spans[t][k][0] + m.end())) for t, k, m in apologies]
     if len(apologies) > config.max_apologies:
-        flag("over_apologising", [ev(s, (s.span[0] + m.start(), s.span[0] + m.end())) for s, m in apologies],
-             apologies=len(apologies), limit=config.max_apologies)
-    per_turn: dict[int, list[tuple[Sentence, Any]]] = defaultdict(list)
-    for s, m in apologies:
-        per_turn[s.turn].append((s, m))
+        flag("over_apologising", spans, apologies=len(apologies), limit=config.max_apologies)
+    per_turn: dict[int, list[Evidence]] = defaultdict(list)
+    for e in spans:
+        per_turn[e.turn].append(e)
     for items in per_turn.values():
         if len(items) > config.max_apologies_per_turn:
-            flag("over_apologising_in_turn", [ev(s, (s.span[0] + m.start(), s.span[0] + m.end())) for s, m in items],
-                 apologies=len(items), limit=config.max_apologies_per_turn)
-    # A generic acknowledgement that ignores what the customer just said.
-    for s, m in generic:
-        before = [t for t in customer_words if t < s.turn]
-        if before and not (content_words(s.text) & customer_words[before[-1]]):
-            flag("generic_acknowledgement", [ev(s, (s.span[0] + m.start(), s.span[0] + m.end()))],
-                 customer_turn=before[-1])
+            flag("over_apologising_in_turn", items, apologies=len(items), limit=config.max_apologies_per_turn)
+    # A canned acknowledgement of a feeling the customer never expressed, about nothing they said.
+    customer_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.CUSTOMER]
+    for t, k, m in generic:
+        before = [c for c in customer_turns if c < t][-1:]
+        if not before or before[0] in opportunities or not FEELING_WORDS.search(m.group(0)):
+            continue
+        if not (content_words(cv.text(t, k)) & content_words(call.turns[before[0]].text)):
+            a = cv.spans[t][k][0]
+            flag("generic_acknowledgement", [ev(t, k, (a + m.start(), a + m.end()))], customer_turn=before[0])
     return flags
 
 
@@ -316,10 +288,15 @@ def _metrics(call: Call, findings: list[Finding], analyser: str, early: tuple[in
         turns = sorted({e.turn for f in findings if f.kind == "behaviour" and f.label == name for e in f.evidence})
         metrics.append(Metric(name=f"behaviour_{name}", value=len(turns), party=Role.AGENT, turns=turns,
                               analyser=analyser))
+    questions = sorted({f.evidence[0].turn for f in findings if f.kind == "question" and f.label == "asked"})
+    open_questions = sorted({f.evidence[0].turn for f in findings if f.kind == "question" and f.label == "open"})
     opportunities = [f for f in findings if f.kind == "opportunity"]
     met = [f for f in opportunities if f.label == "met"]
     turns = [f.evidence[0].turn for f in opportunities]
     metrics += [
+        Metric(name="questions", value=len(questions), party=Role.AGENT, turns=questions, analyser=analyser),
+        Metric(name="open_questions", value=len(open_questions), party=Role.AGENT, turns=open_questions,
+               analyser=analyser),
         Metric(name="opportunities", value=len(opportunities), party=Role.CUSTOMER, turns=turns, analyser=analyser),
         Metric(name="opportunities_met", value=len(met), party=Role.CUSTOMER,
                turns=[f.evidence[0].turn for f in met], analyser=analyser),
@@ -331,4 +308,7 @@ def _metrics(call: Call, findings: list[Finding], analyser: str, early: tuple[in
         Metric(name="early_acknowledgement_seconds", value=round(early[1], 3) if early else None, unit="s",
                party=Role.AGENT, turns=[early[2], early[0]] if early else [], analyser=analyser),
     ]
+    for flag in ("identity_check", "account_action"):
+        hit = sorted({f.evidence[0].turn for f in findings if f.kind == "account" and f.label == flag})
+        metrics.append(Metric(name=flag, value=len(hit), party=Role.AGENT, turns=hit, analyser=analyser))
     return metrics

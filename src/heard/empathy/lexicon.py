@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from heard.errors import ConfigError
 
 BUILTIN = Path(__file__).with_name("behaviours.yaml")
+QUESTION_START = re.compile(r"^(?:what|when|where|which|who|why|how|is|are|was|were|do|does|did|can|could|would|will|"
+                            r"have|has|shall|should)\b", re.I)
 BEHAVIOURS = ("acknowledge_emotion", "mirror_paraphrase", "clarifying_question", "explain_why", "summarise_goal",
               "next_steps", "reassurance", "confidence_check")
 
@@ -31,6 +33,7 @@ class Behaviour(_Model):
     similarity: float = Field(ge=0, le=1)
     patterns: list[str] = Field(default_factory=list)
     not_patterns: list[str] = Field(default_factory=list)
+    overrides: list[str] = Field(default_factory=list)   # a match makes the behaviour present, whatever the model
     exemplars: list[str] = Field(default_factory=list)
     min_shared_content_words: int = 0
     cue_similarity: float | None = None
@@ -47,6 +50,10 @@ class Behaviour(_Model):
     @cached_property
     def veto(self) -> re.Pattern[str] | None:
         return _compile(self.not_patterns)
+
+    @cached_property
+    def override(self) -> re.Pattern[str] | None:
+        return _compile(self.overrides)
 
 
 class Opportunities(_Model):
@@ -135,9 +142,25 @@ def load(extension: str | None = None) -> Lexicon:
     if missing:
         raise ConfigError(f"{source}: behaviours missing: {', '.join(sorted(missing))}")
     for name, b in lexicon.behaviours.items():
-        for pattern in b.patterns + b.not_patterns:
+        for pattern in b.patterns + b.not_patterns + b.overrides:
             try:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"{source}: behaviours.{name}: bad pattern {pattern!r}: {exc}") from None
     return lexicon
+
+
+def pattern_hit(name: str, b: Any, text: str) -> bool | None:
+    """Whether one sentence shows the behaviour by its patterns; None when it cannot show it at all (a
+    veto matched, or a question behaviour without a question). The live engine uses the same test."""
+    if b.veto is not None and b.veto.search(text):
+        return None
+    stripped = text.rstrip()
+    # Without a question mark, a sentence is a question only if it starts like one and has no full stop or "!".
+    bare_question = not stripped.endswith((".", "!", "?")) and QUESTION_START.match(text) is not None
+    if name in ("clarifying_question", "confidence_check") and not (stripped.endswith("?") or bare_question):
+        return None
+    m = b.pattern.search(text) if b.pattern is not None else None
+    if name == "clarifying_question" and m is None and bare_question and len(text.split()) <= 20:
+        m = QUESTION_START.match(text)
+    return m is not None

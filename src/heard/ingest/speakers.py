@@ -28,7 +28,9 @@ AGENT_CUES: tuple[tuple[str, float], ...] = (
     (r"\bwhat can i (do|help)\b", 2.0),
     (r"\b(you've|you have) reached\b", 3.0),
     (r"\bwelcome to\b", 2.0),
-    (r"\bmy name is \w+", 1.5),
+    (r"\bmy name(?: is|'s) \w+", 1.5),
+    (r"\byou(?:'re| are) (?:through to|speaking (?:with|to))\b", 3.0),
+    (r"\bwho am i (?:speaking|talking) (?:with|to)\b", 2.0),
     (r"\bthis is \w+ (from|with|at|in)\b", 2.0),
     (r"\b(speaking|here)[,.!]? how\b", 1.5),
     (r"\b(for security|verify|confirm) (your|the)\b", 1.5),
@@ -46,6 +48,7 @@ CUSTOMER_CUES: tuple[tuple[str, float], ...] = (
     (r"\bi (want|need|would like) to (cancel|speak|talk|return|know)\b", 2.0),
     (r"\b(can|could) you (help|tell|fix|check)\b", 1.0),
     (r"\bthird time\b|\bsecond time\b", 1.5),
+    (r"\b(?:is|am i through to) (?:this|that|it) (?:the|you)\b", 2.5),
 )
 
 _AGENT = [(re.compile(p, re.I), w) for p, w in AGENT_CUES]

@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from heard.empathy.detect import SENTENCE, pattern_hit
-from heard.empathy.lexicon import Lexicon, load
+from heard.empathy.detect import SENTENCE
+from heard.empathy.lexicon import Lexicon, load, pattern_hit
 from heard.text.frustration import find_cues
 from heard.text.sentiment import score
 from heard.text.speech import STOPWORDS

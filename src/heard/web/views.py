@@ -149,7 +149,8 @@ def call_detail(call: Call, analysis: CallAnalysis | None) -> dict[str, Any]:
     return {"id": call.id, "agent_id": call.agent_id, "team": call.team, "queue": call.queue, "reason": call.reason,
             "started_at": call.started_at.isoformat() if call.started_at else None, "channel": call.channel.value,
             "outcome": call.outcome.model_dump(exclude_none=True) if call.outcome else None, "turns": turns,
-            "gaps": gaps, "customer_sentiment": sentiment, "summary": summary_of(analysis)}
+            "gaps": gaps, "customer_sentiment": sentiment, "summary": summary_of(analysis),
+            "speakers": call.speaker_mapping.model_dump(mode="json") if call.speaker_mapping else None}
 
 
 def behaviour_rates(store: Store, ids: list[str]) -> dict[str, float]:
