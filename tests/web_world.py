@@ -11,7 +11,7 @@ from heard.store import Store
 
 A, C = Role.AGENT, Role.CUSTOMER
 ACKNOWLEDGE = "That sounds really stressful, being charged twice right before rent is due. Let me check."
-CANNED = "I understand your frustration."
+CANNED = "I apologise for the inconvenience."   # twice, on its own: robotic, and no acknowledgement
 VERIFY = "Can I confirm your date of birth first?"
 REFUND = "I've refunded the duplicate and your bank will show it within two working days."
 
