@@ -54,20 +54,29 @@ def measure(labels: tuple[str, ...] | list[str], p: np.ndarray[Any, Any], y: np.
     return out
 
 
-def platt_and_threshold(scores: np.ndarray[Any, Any], target: np.ndarray[Any, Any],
-                        beta: float) -> tuple[float, float, float, np.ndarray[Any, Any]]:
-    """Platt scaling of held-out scores, then the threshold (0.2 to 0.9) that maximises F-beta.
+def platt_and_threshold(scores: np.ndarray[Any, Any], target: np.ndarray[Any, Any], beta: float,
+                        min_precision: float | None = None) -> tuple[float, float, float, np.ndarray[Any, Any]]:
+    """Platt scaling of held-out scores, then a threshold from 0.05 to 0.9.
 
-    Returns a, b (calibrated p = sigmoid(a * score + b)), the threshold, and the calibrated probabilities.
+    With `min_precision`, the threshold with the best F1 among those whose precision is at least that (a QA
+    lead needs the detector to be right when it speaks, then to find as much as it can); where no threshold
+    reaches it, or without it, the one that maximises F-beta. Returns a, b (calibrated p = sigmoid(a * score
+    + b)), the threshold, and the calibrated probabilities.
     """
     from sklearn.linear_model import LogisticRegression
 
     platt = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), target)
     a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
     p = 1 / (1 + np.exp(-(a * scores + b)))
+    candidates = [round(float(t), 3) for t in np.arange(0.05, 0.91, 0.025)]
+    if min_precision is not None:
+        reaching = [(prf(target, p >= t)[2], t) for t in candidates if prf(target, p >= t)[0] >= min_precision
+                    and (p >= t).any()]
+        if reaching:
+            return a, b, max(reaching)[1], p
     threshold, best = 0.5, -1.0
-    for t in np.arange(0.2, 0.91, 0.025):
+    for t in candidates:
         f = prf(target, p >= t, beta)[2]
         if f > best + 1e-9:
-            threshold, best = round(float(t), 3), f
+            threshold, best = t, f
     return a, b, threshold, p

@@ -84,7 +84,8 @@ def test_turn_model_matches_its_training_data_and_configuration() -> None:
     config = doc["training"]["config"]
     assert config == {"test_authors": list(splits.TEST_AUTHORS), "dev_authors": list(splits.DEV_AUTHORS),
                       "epochs": trainer.EPOCHS, "batch": trainer.BATCH, "lr": trainer.LR, "head_lr": trainer.HEAD_LR,
-                      "seed": trainer.SEED, "beta": trainer.BETA}
+                      "seed": trainer.SEED, "beta": trainer.BETA,
+                      "min_precision": trainer.MIN_PRECISION}
 
 
 def test_turn_model_shipped_onnx_gives_the_recorded_logits() -> None:

@@ -74,7 +74,13 @@ def detect(call: Call, lexicon: Lexicon, *, analyser: str, model: TurnModel | No
     cv = CallView(call, sentence_spans(call))
     agent_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT]
     customer_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.CUSTOMER]
-    probabilities = model.probabilities(call, agent_turns + customer_turns) if model is not None else None
+    probabilities = None
+    if model is not None:
+        # A backchannel ("mhm", "okay") carries no behaviour and no opportunity: the model need not read it.
+        turns = agent_turns + customer_turns
+        read = [row for row, t in enumerate(turns) if not is_backchannel(call.turns[t])]
+        probabilities = np.zeros((len(turns), len(model.labels)), dtype=np.float32)
+        probabilities[read] = model.probabilities(call, [turns[row] for row in read])
     decisions = _agent_decisions(cv, agent_turns, lexicon, model,
                                  probabilities[:len(agent_turns)] if probabilities is not None else None)
     result = Result()

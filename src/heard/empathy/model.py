@@ -87,13 +87,17 @@ class TurnNetSession:
         self._cache: OrderedDict[tuple[str, str], np.ndarray[Any, Any]] = OrderedDict()
         self.inferred = 0   # pairs actually run through the model (cache misses)
 
-    def logits(self, pairs: Sequence[tuple[str, str]], *, batch: int = 32) -> np.ndarray[Any, Any]:
+    def logits(self, pairs: Sequence[tuple[str, str]], *, batch: int = 1) -> np.ndarray[Any, Any]:
         """(pairs, labels) raw logits, from the cache where possible; the rest batched by length."""
         return cached_rows(list(pairs), self._cache, self.cache_size, lambda todo: self.infer(todo, batch=batch),
                            self.width)
 
-    def infer(self, pairs: Sequence[tuple[str, str]], *, batch: int = 32) -> np.ndarray[Any, Any]:
-        """Run the model on every pair, no cache; pairs are batched by length so little padding is computed."""
+    def infer(self, pairs: Sequence[tuple[str, str]], *, batch: int = 1) -> np.ndarray[Any, Any]:
+        """Run the model on every pair, no cache.
+
+        One pair at a time by default: the int8 model quantises activations per run, so in a batch one
+        pair's scores would depend on the others (and on the padding); alone, a turn always scores the same.
+        """
         encoded = self.tokenizer.encode_batch(list(pairs)) if pairs else []
         out: np.ndarray[Any, Any] = np.zeros((len(encoded), self.width), dtype=np.float32)
         self.inferred += len(encoded)
