@@ -163,10 +163,6 @@ def export(net: Any, path: Path) -> None:
     fp32.unlink()
 
 
-def logits_of(session: turn_model.TurnNetSession, data: list[Any]) -> np.ndarray[Any, Any]:
-    return session.logits([d[0] for d in data])
-
-
 def calibrate(z: np.ndarray[Any, Any], y: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> dict[str, Any]:
     """Per label on the dev split: Platt scaling, then the threshold that maximises F-beta."""
     heads = {}
@@ -202,7 +198,7 @@ def main() -> int:
         export(train(train_calls), onnx_path)
     session = turn_model.TurnNetSession(onnx_path)
     dev = examples(dev_calls + [noisy(c, 7) for c in dev_calls])
-    z_dev = logits_of(session, dev)
+    z_dev = session.logits([d[0] for d in dev])
     y_dev, m_dev = np.stack([d[1] for d in dev]), np.stack([d[2] for d in dev])
     heads = calibrate(z_dev, y_dev, m_dev)
     platt = np.array([heads[label]["platt"] for label in LABELS])
@@ -211,7 +207,7 @@ def main() -> int:
                               else "authors' labels", "dev": {k: v["dev"] for k, v in heads.items()}}
     for name, subset in (("test", test_calls), ("test_noisy", [noisy(c, 7) for c in test_calls])):
         data = examples(subset)
-        z = logits_of(session, data)
+        z = session.logits([d[0] for d in data])
         p = 1 / (1 + np.exp(-(z * platt[:, 0] + platt[:, 1])))
         report[name] = measure(LABELS, p, np.stack([d[1] for d in data]), np.stack([d[2] for d in data]), thresholds,
                                [d[3] for d in data])

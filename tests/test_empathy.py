@@ -210,3 +210,15 @@ def test_empathy_show_highlights_evidence(tmp_path: Any) -> None:
     scripted = " ".join(runner.invoke(app, ["--db", db, "show", "dc-02"]).stdout.split())
     assert "[robotic: repeated_phrase]" in scripted and "opportunities: 1 of" in scripted
     assert 'robotic: repeated phrase: "I understand your frustration." (turn 2)' in scripted
+
+
+@pytest.mark.parametrize(("text", "jargon"), [
+    ("I'll escalate it to tier 2 provisioning and they'll call you back tomorrow.", True),
+    ("I'll pass it to our engineers and they'll call you back tomorrow.", False),
+])
+def test_empathy_next_steps_in_jargon_are_marked(text: str, jargon: bool) -> None:
+    steps = [f for f in found(call(text)) if f.label == "next_steps" and f.evidence[0].turn == 2]
+    assert steps, "missed the next step"
+    assert ("uses jargon" in steps[0].detail["how"]) is jargon
+    if jargon:
+        assert steps[0].confidence <= 0.5

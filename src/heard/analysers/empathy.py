@@ -27,9 +27,8 @@ class EmpathySettings(BaseModel):
     model: bool = Field(default=True, description="decide with the learned turn model (off: lexicon patterns only)")
 
 
-def _sentiment(text: str) -> tuple[float, float]:
-    _, positive, negative = score(text)
-    return negative, positive
+def _negativity(text: str) -> float:
+    return score(text)[2]
 
 
 @analyser(NAME, version=3, settings=EmpathySettings, produces=(
@@ -40,7 +39,7 @@ def empathy(call: Call, settings: EmpathySettings) -> Output:
     """Empathy behaviours with evidence, questions, account actions, opportunities met or missed, robotic flags."""
     lexicon = load(settings.lexicon)
     model = turn_model.load() if settings.model else None
-    result = detect(call, lexicon, analyser=NAME, model=model, sentiment=_sentiment,
+    result = detect(call, lexicon, analyser=NAME, model=model, negativity=_negativity,
                     early_seconds=settings.early_seconds)
     for finding in result.findings:
         finding.detail["lexicon_version"] = lexicon.version

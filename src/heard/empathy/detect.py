@@ -37,7 +37,7 @@ REPEATS_FOR_ROBOTIC = 3   # the same canned phrase this many times in a call
 STANDALONE_EXTRA_WORDS = 2   # a canned sentence: the phrase and at most this many other words
 FEELING_WORDS = re.compile(r"frustrat|concern|upset|feel", re.I)
 
-Sentiment = Callable[[str], tuple[float, float]]
+Negativity = Callable[[str], float]   # how negative a text is, 0..1 (the customer's evidence sentence)
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Decision:
     how: list[str]
 
 
-def detect(call: Call, lexicon: Lexicon, *, analyser: str, model: TurnModel | None, sentiment: Sentiment,
+def detect(call: Call, lexicon: Lexicon, *, analyser: str, model: TurnModel | None, negativity: Negativity,
            early_seconds: float = 30.0) -> Result:
     cv = CallView(call, sentence_spans(call))
     agent_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT]
@@ -101,7 +101,7 @@ def detect(call: Call, lexicon: Lexicon, *, analyser: str, model: TurnModel | No
 
     opportunities = _opportunities(cv, customer_turns, agent_turns, lexicon, model,
                                    probabilities[len(agent_turns):] if probabilities is not None else None,
-                                   sentiment, labels_in, analyser)
+                                   negativity, labels_in, analyser)
     result.findings += opportunities
     moved = {f.evidence[0].turn for f in opportunities}
     result.findings += _robotic(cv, lexicon, agent_turns, labels_in, moved, analyser)
@@ -147,6 +147,10 @@ def _agent_decisions(cv: CallView, agent_turns: list[int], lexicon: Lexicon, mod
                 how.append("pattern")
             if sentence < 0:
                 need_evidence.append((turn, label))
+            text = cv.call.turns[turn].text.lower()
+            if label == "next_steps" and spec is not None and any(j.lower() in text for j in spec.jargon):
+                how.append("uses jargon")     # kept, but a plain-language item will not count it
+                confidence = min(confidence, 0.5)
             out.append(Decision(label, turn, round(confidence, 4), sentence, sorted(set(how))))
     # An open question is a question: report "open" only where the question itself was found.
     asked = {d.turn for d in out if d.label == "question"}
@@ -189,7 +193,7 @@ def _early(call: Call, ack_turns: list[int], customer_turns: list[int],
 
 
 def _opportunities(cv: CallView, customer_turns: list[int], agent_turns: list[int], lexicon: Lexicon,
-                   model: TurnModel | None, probabilities: np.ndarray[Any, Any] | None, sentiment: Sentiment,
+                   model: TurnModel | None, probabilities: np.ndarray[Any, Any] | None, negativity: Negativity,
                    labels_in: dict[int, set[str]], analyser: str) -> list[Finding]:
     config = lexicon.opportunities
     call = cv.call
@@ -207,7 +211,7 @@ def _opportunities(cv: CallView, customer_turns: list[int], agent_turns: list[in
         texts = [cv.text(turn, k) for k in range(len(cv.spans[turn]))]
         kinds = sorted({kind for kind, pattern in config.compiled.items() for t in texts if pattern.search(t)})
         sentence = next((k for k, t in enumerate(texts) if any(pt.search(t) for pt in config.compiled.values())),
-                        int(np.argmin([sentiment(t)[0] * -1 for t in texts])) if texts else 0)
+                        max(range(len(texts)), key=lambda k: negativity(texts[k])))
         replies = [t for t in agent_turns if t > turn and not is_backchannel(call.turns[t])][: config.response_turns]
         response: list[str] = []
         responded_in = None

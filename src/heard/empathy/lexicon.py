@@ -7,7 +7,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -92,12 +91,6 @@ class Lexicon(_Model):
     behaviours: dict[str, Behaviour]
     opportunities: Opportunities
     robotic: Robotic
-
-    def exemplar_vectors(self, encode: Any) -> dict[str, np.ndarray[Any, Any]]:
-        """Embeddings of every exemplar list, keyed by behaviour (and "opportunity")."""
-        lists = {name: b.exemplars for name, b in self.behaviours.items() if b.exemplars}
-        lists["opportunity"] = self.opportunities.exemplars
-        return {name: encode(texts) for name, texts in lists.items()}
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -142,13 +142,13 @@ class TurnModel:
                        spans: dict[int, list[tuple[int, int]]]) -> dict[tuple[int, str], int]:
         """For each (turn, label), the sentence of the turn the model scores highest for the label on its own."""
         turns = sorted({t for t, _ in wanted if len(spans[t]) > 1})
-        pairs = [(t, k, pair(call, t, call.turns[t].text[a:b])) for t in turns for k, (a, b) in enumerate(spans[t])]
-        logits = self.session.logits([p for _, _, p in pairs]) if pairs else np.zeros((0, len(self.labels)))
-        best: dict[tuple[int, str], int] = {}
-        for t, label in wanted:
-            rows = [r for r, (turn, _, _) in enumerate(pairs) if turn == t]
-            best[(t, label)] = int(np.argmax(logits[rows, self.index(label)])) if rows else 0
-        return best
+        pairs = [pair(call, t, call.turns[t].text[a:b]) for t in turns for a, b in spans[t]]
+        logits = self.session.logits(pairs) if pairs else np.zeros((0, len(self.labels)))
+        first: dict[int, int] = {}   # the turn's first row in `logits`; its sentences follow in order
+        for t in turns:
+            first[t] = sum(len(spans[u]) for u in turns if u < t)
+        return {(t, label): int(np.argmax(logits[first[t]:first[t] + len(spans[t]), self.index(label)]))
+                if t in first else 0 for t, label in wanted}
 
 
 def digest(path: Path) -> str:
