@@ -83,7 +83,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="heard-live-load-"))
     url = f"sqlite:///{folder / 'live.db'}"
     with Store.open(url) as store:
-        token = create_token(store, add_user(store, "load", "load-password", "qa"), "load")
+        token = create_token(store, add_user(store, "load", "load-password", "admin"), "load", scope="live")
     port = free_port()
     heard = Path(sys.executable).with_name("heard")
     server = subprocess.Popen([str(heard), "--db", url, "serve", "--port", str(port)],

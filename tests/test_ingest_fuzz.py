@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heard.errors import IngestError
-from heard.ingest import FORMATS, read_bytes
+from heard.ingest import FORMATS, IngestOptions, read_bytes
 from heard.ingest.base import OutcomeRecord
 from heard.model import Call
 from heard.runners.importer import import_paths
@@ -90,8 +90,11 @@ def test_fuzz_truncated_files(fixture: Path, cut: float) -> None:
 def test_fuzz_huge_call(tmp_path: Path, turns: int) -> None:
     lines = [f"[{i // 60:02d}:{i % 60:02d}] {'Agent' if i % 2 == 0 else 'Customer'}: turn number {i} " + "word " * 20
              for i in range(turns)]
-    (call,) = read_bytes("\n".join(lines).encode(), Path("huge.txt"))
+    data = "\n".join(lines).encode()
+    (call,) = read_bytes(data, Path("huge.txt"), options=IngestOptions(max_turns=turns))
     assert isinstance(call, Call) and len(call.turns) == turns
+    (refused,) = read_bytes(data, Path("huge.txt"))   # over the default ingest.max_turns
+    assert isinstance(refused, IngestError) and "ingest.max_turns" in str(refused)
 
 
 @FUZZ

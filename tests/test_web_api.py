@@ -101,7 +101,7 @@ def test_access_matrix_no_leaks(world: Store) -> None:
         users = {u["username"] for u in c.get("/api/users").json()["users"]}
         checked += 1
         role, _, team = USERS[username]
-        expected_users = set(USERS) if role == "admin" or role == "qa" else \
+        expected_users = set(USERS) if role == "admin" else \
             {u for u, (_, _, t) in USERS.items() if t == team} if role == "lead" else {username}
         if users != expected_users:
             leaks.append(f"{username}: /api/users lists {sorted(users)}")
@@ -159,7 +159,7 @@ def test_acknowledge_only_by_the_agent(world: Store) -> None:
     qa, ana, ben = (client(world, u) for u in ("quinn", "ana", "ben"))
     eid = qa.post("/api/calls/n-ana-2/evaluations").json()["id"]
     qa.put(f"/api/evaluations/{eid}/items/resolved", json={"answer": "yes"})
-    assert error_shape(ana.post(f"/api/evaluations/{eid}/acknowledge"))["code"] == "bad_request"   # still a draft
+    assert error_shape(ana.post(f"/api/evaluations/{eid}/acknowledge"))["status"] == 404   # a draft: not hers
     qa.post(f"/api/evaluations/{eid}/submit")
     assert error_shape(ben.post(f"/api/evaluations/{eid}/acknowledge"))["status"] == 404
     assert ana.post(f"/api/evaluations/{eid}/acknowledge").json()["state"] == "acknowledged"

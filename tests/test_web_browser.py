@@ -124,9 +124,9 @@ def test_supervisor_live_view_updates_during_a_replay(server: str, browser: Brow
     from heard.samples import CALLS_DIR
 
     with httpx.Client(base_url=server) as http:
-        me = http.post("/api/session", json={"username": "quinn", "password": PASSWORD}).json()
-        token = http.post("/api/tokens", json={"name": "replay"}, headers={"X-CSRF-Token": me["csrf_token"]}
-                          ).json()["token"]
+        me = http.post("/api/session", json={"username": "ada", "password": PASSWORD}).json()
+        token = http.post("/api/tokens", json={"name": "bridge", "scope": "live"},   # a telephony bridge's token
+                          headers={"X-CSRF-Token": me["csrf_token"]}).json()["token"]
     call = next(c for c in read_path(CALLS_DIR / "dc-02.json") if hasattr(c, "turns"))
     assert call.team == "north"
     lead = login(browser, server, "nora")
@@ -149,3 +149,19 @@ def test_supervisor_live_view_updates_during_a_replay(server: str, browser: Brow
     assert int(row.locator("td").nth(3).inner_text()) > first
     expect(row.locator("td").last).to_contain_text("ended")
     lead.close()
+
+
+def test_account_page_in_a_browser(server: str, browser: Browser) -> None:
+    """An agent opens her account from the header, sees her tokens and the password form; the page's scripts
+    run under heard's Content-Security-Policy without a single violation."""
+    page = login(browser, server, "kim")
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.click("header a.me")
+    expect(page.locator("h1")).to_have_text("Your account")
+    expect(page.locator("text=Change your password")).to_be_visible()
+    shot(page, "10-agent-account")
+    page.goto(f"{server}/agents/kim")
+    expect(page.locator(".chart .main-svg").first).to_be_visible()     # plotly draws under the CSP
+    assert violations == []
+    page.close()

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from heard.auth.policy import WebSettings
 from heard.errors import ConfigError
 from heard.ingest.base import IngestOptions
 from heard.live.engine import LiveSettings
@@ -36,6 +37,7 @@ class Settings(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     scorecards: ScorecardSettings = Field(default_factory=ScorecardSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     ingest: IngestOptions = Field(default_factory=IngestOptions)
     analysers: dict[str, dict[str, Any]] = Field(default_factory=dict, description="analyser name -> settings")
 

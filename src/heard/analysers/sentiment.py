@@ -4,10 +4,13 @@ moments tied to the agent turn before them, and frustration cues the lexicon mis
 Sentiment is about the customer: agent turns are scored with empathy and apology phrases removed
 (see heard/sentiment.py). Quarters run from 0 to each party's own last turn end, as Amazon's do,
 and are also given on Amazon's -5..+5 scale. Without turn times, quarters and slope use turn order
-and are marked approximate.
+and are marked approximate. A question asked again is looked for among the customer's last
+`question_lookback` different questions, so a long call costs work in proportion to its turns.
 """
 
 from __future__ import annotations
+
+from itertools import islice
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,9 +32,11 @@ class SentimentSettings(BaseModel):
     sustained_below: float = Field(default=-0.4, description="customer turns at or below this are negative")
     sustained_turns: int = Field(default=2, ge=2, description="this many negative customer turns in a row escalate")
     mask_agent_empathy: bool = True
+    question_lookback: int = Field(default=200, ge=1, description="a question asked again is looked for among the "
+                                   "customer's last this many different questions (bounds the work on long calls)")
 
 
-@analyser(NAME, version=1, settings=SentimentSettings, produces=(
+@analyser(NAME, version=2, settings=SentimentSettings, produces=(
     "turn_sentiment", "sentiment_overall", "sentiment_overall_amazon", "sentiment_quarter", "sentiment_quarter_amazon",
     "sentiment_slope", "sentiment_recovery", "escalation", "frustration_cue"))
 def sentiment(call: Call, settings: SentimentSettings) -> Output:
@@ -100,16 +105,21 @@ def _slope(points: list[tuple[float, float]]) -> float | None:
 
 def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSettings) -> list[Finding]:
     findings: list[Finding] = []
-    asked: list[set[str]] = []
+    asked: dict[frozenset[str], None] = {}   # the customer's different questions so far, the latest last
     previous: float | None = None
     run = 0
+    agent_before: int | None = None   # the agent's last turn so far that took the floor
     for i, turn in enumerate(call.turns):
+        if turn.speaker is Role.AGENT and not is_backchannel(turn):
+            agent_before = i
         if turn.speaker is not Role.CUSTOMER:
             continue
         asks = "?" in turn.text
-        cues = find_cues(turn.text, asked if asks else None)
+        cues = find_cues(turn.text, list(islice(reversed(asked), settings.question_lookback)) if asks else None)
         if asks:
-            asked += questions(turn.text)
+            for question in map(frozenset, questions(turn.text)):
+                asked.pop(question, None)   # asked again: it is the latest now
+                asked[question] = None
         for cue in cues:
             findings.append(Finding(kind="frustration_cue", label=cue.kind, analyser=NAME, evidence=[
                 Evidence(turn=i, span=cue.span, text=cue.text, time=turn.start)]))
@@ -125,8 +135,7 @@ def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSe
         strong = sorted({c.kind for c in cues} & STRONG_CUES)
         reasons += [f"cue: {kind}" for kind in strong]
         if reasons:
-            before = next((j for j in range(i - 1, -1, -1) if call.turns[j].speaker is Role.AGENT
-                           and not is_backchannel(call.turns[j])), None)
+            before = agent_before
             evidence = ([Evidence(turn=before, time=call.turns[before].start)] if before is not None else []) + [
                 Evidence(turn=i, time=turn.start)]
             findings.append(Finding(kind="escalation", label="escalation", analyser=NAME, evidence=evidence,

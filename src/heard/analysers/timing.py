@@ -10,6 +10,7 @@ docs/analytics.md.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from statistics import median
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -97,10 +98,23 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     everyone = [span for t in call.turns for span in turn_speech(t, pause)]
     silences = gaps(everyone, minimum=settings.non_talk_threshold)
     hold_time = dead_air = 0.0
+    # Turns come in order of start and silences in order of time, so one pass finds each silence's turns:
+    # the agent's last turn started by it, the agent's first turn after it, and the turns it falls inside.
+    agent = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT]
+    agent_starts = [call.turns[i].start or 0 for i in agent]
+    started: list[int] = []   # turns started before the silence that may still be going on
+    next_turn = 0
     for start, end in silences:
-        before = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT and (t.start or 0) <= start]
-        after = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT and (t.start or 0) >= end - 0.5]
-        inside = [i for i, t in enumerate(call.turns) if (t.start or 0) < start and (t.end or 0) > end]
+        k = bisect_right(agent_starts, start)
+        before = agent[k - 1:k]
+        k = bisect_left(agent_starts, end - 0.5)
+        after = agent[k:k + 1]
+        while next_turn < len(call.turns) and (call.turns[next_turn].start or 0) < start:
+            started.append(next_turn)
+            next_turn += 1
+        # A turn that ended by this silence's end ends before every later silence's end too.
+        started = [i for i in started if (call.turns[i].end or 0) > end]
+        inside = started
         announced = before and _says_before(call.turns[before[-1]].text, start, call, before[-1], hold)
         resumed = after and resume.search(call.turns[after[0]].text[:80])
         label = "hold" if announced or resumed else "dead_air"
@@ -148,21 +162,25 @@ def _floor_turns(call: Call, settings: TimingSettings) -> list[int]:
 
 def _longest_monologue(call: Call, role: Role, settings: TimingSettings,
                        floor: list[int]) -> tuple[float | None, str, Role, list[int]]:
-    best: tuple[float, list[int]] = (0.0, [])
-    run: list[int] = []
-    for i in floor:
+    # A run is a stretch of `floor` by this role; it is kept as its first position so that a long run is
+    # never copied turn by turn.
+    best_span, best_first, best_last = 0.0, -1, -1
+    first = -1   # where the current run starts in `floor`; -1: no run
+    for pos, i in enumerate(floor):
         turn = call.turns[i]
         if turn.speaker is role:
             # A silence of non-talk length ends a monologue: nobody is talking through a hold.
-            if run and (turn.start or 0) - (call.turns[run[-1]].end or 0) >= settings.non_talk_threshold:
-                run = []
-            run.append(i)
-            span = (call.turns[run[-1]].end or 0) - (call.turns[run[0]].start or 0)
-            if span > best[0]:
-                best = (span, list(run))
+            if first >= 0 and (turn.start or 0) - (call.turns[floor[pos - 1]].end or 0) >= settings.non_talk_threshold:
+                first = -1
+            if first < 0:
+                first = pos
+            span = (turn.end or 0) - (call.turns[floor[first]].start or 0)
+            if span > best_span:
+                best_span, best_first, best_last = span, first, pos
         else:
-            run = []
-    return (round(best[0], 3) if best[1] else None), "s", role, best[1]
+            first = -1
+    turns = floor[best_first:best_last + 1] if best_first >= 0 else []
+    return (round(best_span, 3) if turns else None), "s", role, turns
 
 
 def _latencies(call: Call, floor: list[int]) -> list[tuple[float, tuple[int, int]]]:

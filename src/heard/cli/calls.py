@@ -56,7 +56,7 @@ def _print_import(report: ImportReport, state: State, as_json: bool) -> None:
         out.print_json(json.dumps(report.as_dict()))
         return
     for problem in report.problems:
-        err.print(f"[yellow]{problem.where}[/yellow]: {problem.message}", soft_wrap=True)
+        err.print(f"[yellow]{escape(problem.where)}[/yellow]: {escape(problem.message)}", soft_wrap=True)
     summary = (f"{report.files} file(s): {report.added} imported, {report.skipped} already stored, "
                f"{report.replaced} replaced, {report.failed} failed")
     if report.outcomes_updated or report.outcomes_unchanged or report.outcomes_missing:
@@ -91,7 +91,7 @@ def analyze_cmd(
             store = state.store()
             report = import_paths(store, paths, options=settings.ingest)
             for problem in report.problems:
-                err.print(f"[yellow]{problem.where}[/yellow]: {problem.message}", soft_wrap=True)
+                err.print(f"[yellow]{escape(problem.where)}[/yellow]: {escape(problem.message)}", soft_wrap=True)
             problems += report.failed
             calls, total = store.iter_calls(report.call_ids), len(report.call_ids)
         elif paths:

@@ -1,4 +1,4 @@
-"""`heard serve` and `heard user ...`: thin shells over heard.web and heard.auth.accounts."""
+"""`heard serve`, `heard user ...` and `heard token ...`: thin shells over heard.web and heard.auth.accounts."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ commands = typer.Typer()
 
 user_app = typer.Typer(help="Users of the web dashboard and API.", no_args_is_help=True)
 commands.add_typer(user_app, name="user")
+token_app = typer.Typer(help="API tokens: create, list and revoke.", no_args_is_help=True)
+commands.add_typer(token_app, name="token")
 
 
 @commands.command("serve")
@@ -28,7 +30,7 @@ def serve_cmd(
 
     try:
         settings = state_of(ctx).settings
-        serve(settings.store.url, host=host, port=port, live=settings.live)
+        serve(settings.store.url, host=host, port=port, live=settings.live, web=settings.web)
     except HeardError as exc:
         fail(exc)
 
@@ -59,16 +61,118 @@ def user_add(
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """List users and their roles."""
-    from heard.auth.accounts import SYSTEM, list_users
+    from heard.auth.accounts import SYSTEM, find_user, list_users
 
     try:
-        users = list_users(state_of(ctx).store(), SYSTEM)
+        store = state_of(ctx).store()
+        users = [(u, find_user(store, u.username)[1]) for u in list_users(store, SYSTEM)]
     except HeardError as exc:
         fail(exc)
-    for u in users:
-        out.print(f"{u.username:20} {u.role.value:6} agent={u.agent_id or '-':12} team={u.team or '-'}")
+    for u, active in users:
+        out.print(f"{u.username:20} {u.role.value:6} agent={u.agent_id or '-':12} team={u.team or '-':10}"
+                  + ("" if active else " [red]deactivated[/red]"))
 
 
+@user_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password: Annotated[str | None, typer.Option(
+        help="New password (default: HEARD_PASSWORD, else asked for).", envvar="HEARD_PASSWORD")] = None,
+) -> None:
+    """Set a user's password; every session and token they had ends."""
+    from heard.auth.accounts import audit, find_user, set_password
+
+    secret = password or typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        store = state_of(ctx).store()
+        user, _ = find_user(store, username)
+        set_password(store, user, secret)
+        audit(store, None, "set_password", "user", username, by="cli")
+    except HeardError as exc:
+        fail(exc)
+    out.print(f"Set the password of {username}; their sessions and tokens have ended.")
+
+
+def _set_active(ctx: typer.Context, username: str, active: bool) -> None:
+    from heard.auth.accounts import audit, set_active
+
+    try:
+        store = state_of(ctx).store()
+        set_active(store, username, active)
+        audit(store, None, "activate" if active else "deactivate", "user", username, by="cli")
+    except HeardError as exc:
+        fail(exc)
+    out.print(f"{'Reactivated' if active else 'Deactivated'} {username}"
+              + ("" if active else "; their sessions and tokens have ended."))
+
+
+@user_app.command("deactivate")
+def user_deactivate(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Stop a user logging in, and end every session and token they had (their records stay)."""
+    _set_active(ctx, username, False)
+
+
+@user_app.command("activate")
+def user_activate(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Let a deactivated user log in again (with new logins and tokens)."""
+    _set_active(ctx, username, True)
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "script",
+    days: Annotated[float, typer.Option(help="Lifetime in days.")] = 90.0,
+    scope: Annotated[str, typer.Option(help="full, or live: may only stream live calls (admins only).")] = "full",
+) -> None:
+    """Create an API token; it is printed once and stored only as a digest."""
+    from heard.auth.accounts import audit, create_token, find_user
+
+    try:
+        store = state_of(ctx).store()
+        user, active = find_user(store, username)
+        if not active:
+            fail(HeardError(f"{username} is deactivated", hint=f"heard user activate {username}"))
+        token = create_token(store, user, name, days=days, scope=scope)
+        audit(store, None, "create_token", "user", username, scope=scope, days=days, by="cli")
+    except HeardError as exc:
+        fail(exc)
+    print(token)
+
+
+@token_app.command("list")
+def token_list(
+    ctx: typer.Context,
+    username: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
+) -> None:
+    """List tokens (never the secrets): id, user, name, scope, state, expiry and last use."""
+    from heard.auth.accounts import SYSTEM, list_tokens
+
+    try:
+        tokens = [t for t in list_tokens(state_of(ctx).store(), SYSTEM) if username in (None, t.username)]
+    except HeardError as exc:
+        fail(exc)
+    for t in tokens:
+        p = t.public()
+        out.print(f"{t.id:>5} {t.username:16} {t.name[:24]:24} {t.scope:5} {t.state:8} "
+                  f"expires {(p['expires_at'] or 'never')[:16]}  last used {(p['last_used_at'] or 'never')[:16]}")
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The id from heard token list.")],
+                 ) -> None:
+    """Revoke a token: it stops working at once."""
+    from heard.auth.accounts import SYSTEM, audit, revoke_token
+
+    try:
+        store = state_of(ctx).store()
+        revoked = revoke_token(store, SYSTEM, token_id)
+        audit(store, None, "revoke_token", "token", str(token_id), owner=revoked.username, by="cli")
+    except HeardError as exc:
+        fail(exc)
+    out.print(f"Revoked token {token_id} ({revoked.name}) of {revoked.username}.")
 
 
 live_app = typer.Typer(help="Live assist: replay calls through the streaming API.", no_args_is_help=True)
@@ -148,8 +252,8 @@ def _in_process(body: object) -> None:
 
     folder = tempfile.mkdtemp(prefix="heard-live-")
     store = Store.open(f"sqlite:///{folder}/live.db")
-    user = add_user(store, "replay", "replay-password", "qa")
-    secret = create_token(store, user, "replay")
+    user = add_user(store, "replay", "replay-password", "admin")
+    secret = create_token(store, user, "replay", scope="live", days=1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

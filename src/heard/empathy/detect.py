@@ -13,6 +13,7 @@ calibrated probability.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,6 +206,7 @@ def _opportunities(cv: CallView, customer_turns: list[int], agent_turns: list[in
         chosen = {t: PATTERN_CONFIDENCE for t in customer_turns
                   if any(pattern.search(call.turns[t].text) for pattern in config.compiled.values())}
     findings = []
+    listened = [t for t in agent_turns if not is_backchannel(call.turns[t])]   # agent turns that may reply
     for turn, confidence in sorted(chosen.items()):
         if is_backchannel(call.turns[turn]):
             continue
@@ -212,7 +214,8 @@ def _opportunities(cv: CallView, customer_turns: list[int], agent_turns: list[in
         kinds = sorted({kind for kind, pattern in config.compiled.items() for t in texts if pattern.search(t)})
         sentence = next((k for k, t in enumerate(texts) if any(pt.search(t) for pt in config.compiled.values())),
                         max(range(len(texts)), key=lambda k: negativity(texts[k])))
-        replies = [t for t in agent_turns if t > turn and not is_backchannel(call.turns[t])][: config.response_turns]
+        first = bisect_right(listened, turn)
+        replies = listened[first:first + config.response_turns]
         response: list[str] = []
         responded_in = None
         for t in replies:
@@ -262,13 +265,17 @@ def _robotic(cv: CallView, lexicon: Lexicon, agent_turns: list[int], labels_in: 
             flag("repeated_phrase", [ev(t, k) for t, k, _ in where], phrase=phrase, times=len(where))
     # Empathy with no help in that turn or the agent's next turns.
     empathy_turns = sorted({t for t, _, _ in generic} | {t for t, b in labels_in.items() if b & set(EMPATHY)})
+    helpers = [t for t in agent_turns if not is_backchannel(call.turns[t])]
+    first_generic: dict[int, int] = {}   # each turn's first sentence with a generic phrase
+    for t, k, _ in generic:
+        first_generic.setdefault(t, k)
     for turn in empathy_turns:
-        following = [t for t in agent_turns if t > turn and not is_backchannel(call.turns[t])][:HELP_TURNS]
+        after = bisect_right(helpers, turn)
+        following = helpers[after:after + HELP_TURNS]
         helped = any(labels_in.get(t, set()) & set(HELP) or
                      (config.help is not None and config.help.search(call.turns[t].text)) for t in [turn, *following])
         if not helped and following:   # at the very end of a call there is nothing left to help with
-            k = next((k for t, k, _ in generic if t == turn), 0)
-            flag("empathy_without_help", [ev(turn, k)], next_turns=following)
+            flag("empathy_without_help", [ev(turn, first_generic.get(turn, 0))], next_turns=following)
     # Over-apologising: across the call, and within one turn.
     apologies = [(t, k, m) for t, k, text in sentences for m in config.apologies.finditer(text)]
     spans = [ev(t, k, (cv.spans[t][k][0] + m.start(), cv.spans[t][k][0] + m.end())) for t, k, m in apologies]
@@ -283,7 +290,8 @@ def _robotic(cv: CallView, lexicon: Lexicon, agent_turns: list[int], labels_in: 
     # A canned acknowledgement of a feeling the customer never expressed, about nothing they said.
     customer_turns = [i for i, t in enumerate(call.turns) if t.speaker is Role.CUSTOMER]
     for t, k, m in generic:
-        before = [c for c in customer_turns if c < t][-1:]
+        last = bisect_left(customer_turns, t)
+        before = customer_turns[max(0, last - 1):last]
         if not before or before[0] in opportunities or not FEELING_WORDS.search(m.group(0)):
             continue
         if not (content_words(cv.text(t, k)) & content_words(call.turns[before[0]].text)):

@@ -41,15 +41,40 @@ CONTEXT_WORDS_AFTER = 20
 SAME_SPEAKER_WORDS = 15
 
 
-def pair(call: Call, turn: int, text: str | None = None) -> tuple[str, str]:
+Around = list[tuple[int | None, int | None]]
+
+
+def around(call: Call) -> Around:
+    """For every turn, the other party's nearest turn before it and after it (None where there is none)."""
+    turns = call.turns
+    last: dict[Role, int | None] = {Role.AGENT: None, Role.CUSTOMER: None}
+    before: list[int | None] = []
+    for i, t in enumerate(turns):
+        before.append(last[_other(t.speaker)])
+        if t.speaker in last:
+            last[t.speaker] = i
+    last = {Role.AGENT: None, Role.CUSTOMER: None}
+    after: list[int | None] = [None] * len(turns)
+    for i in range(len(turns) - 1, -1, -1):
+        after[i] = last[_other(turns[i].speaker)]
+        if turns[i].speaker in last:
+            last[turns[i].speaker] = i
+    return list(zip(before, after, strict=True))
+
+
+def _other(speaker: Role) -> Role:
+    return Role.CUSTOMER if speaker is Role.AGENT else Role.AGENT
+
+
+def pair(call: Call, turn: int, text: str | None = None, *, context: Around | None = None) -> tuple[str, str]:
     """What the fine-tuned model reads for one turn: the turn (or one of its sentences) marked with its role,
     and its context - where in the call it falls, the other party's words just before and just after it,
-    and the same speaker's adjacent turns when a thought was split across turns by the transcript."""
+    and the same speaker's adjacent turns when a thought was split across turns by the transcript.
+
+    `context` is `around(call)`, passed in when pairing many turns of one call so each need not search."""
     turns = call.turns
     speaker = turns[turn].speaker
-    other = Role.CUSTOMER if speaker is Role.AGENT else Role.AGENT
-    before = next((i for i in range(turn - 1, -1, -1) if turns[i].speaker is other), None)
-    after = next((i for i in range(turn + 1, len(turns)) if turns[i].speaker is other), None)
+    before, after = context[turn] if context is not None else _nearest(call, turn)
     words_before = turns[before].text.split()[-CONTEXT_WORDS_BEFORE:] if before is not None else []
     words_after = turns[after].text.split()[:CONTEXT_WORDS_AFTER] if after is not None else []
     position = turn / max(1, len(turns) - 1)
@@ -61,6 +86,14 @@ def pair(call: Call, turn: int, text: str | None = None) -> tuple[str, str]:
     if turn + 1 < len(turns) and turns[turn + 1].speaker is speaker:
         b += f" continued: {' '.join(turns[turn + 1].text.split()[:SAME_SPEAKER_WORDS])}"
     return a, b
+
+
+def _nearest(call: Call, turn: int) -> tuple[int | None, int | None]:
+    turns = call.turns
+    other = _other(turns[turn].speaker)
+    before = next((i for i in range(turn - 1, -1, -1) if turns[i].speaker is other), None)
+    after = next((i for i in range(turn + 1, len(turns)) if turns[i].speaker is other), None)
+    return before, after
 
 
 class TurnNetSession:
@@ -136,17 +169,21 @@ class TurnModel:
 
     def probabilities(self, call: Call, turns: Sequence[int]) -> np.ndarray[Any, Any]:
         """(turns, labels) calibrated probabilities."""
-        return self.calibrated(self.session.logits([pair(call, t) for t in turns]))
+        context = around(call)
+        return self.calibrated(self.session.logits([pair(call, t, context=context) for t in turns]))
 
     def best_sentences(self, call: Call, wanted: Sequence[tuple[int, str]],
                        spans: dict[int, list[tuple[int, int]]]) -> dict[tuple[int, str], int]:
         """For each (turn, label), the sentence of the turn the model scores highest for the label on its own."""
         turns = sorted({t for t, _ in wanted if len(spans[t]) > 1})
-        pairs = [pair(call, t, call.turns[t].text[a:b]) for t in turns for a, b in spans[t]]
+        context = around(call)
+        pairs = [pair(call, t, call.turns[t].text[a:b], context=context) for t in turns for a, b in spans[t]]
         logits = self.session.logits(pairs) if pairs else np.zeros((0, len(self.labels)))
         first: dict[int, int] = {}   # the turn's first row in `logits`; its sentences follow in order
+        row = 0
         for t in turns:
-            first[t] = sum(len(spans[u]) for u in turns if u < t)
+            first[t] = row
+            row += len(spans[t])
         return {(t, label): int(np.argmax(logits[first[t]:first[t] + len(spans[t]), self.index(label)]))
                 if t in first else 0 for t, label in wanted}
 
@@ -180,4 +217,4 @@ def sentence_spans(call: Call) -> dict[int, list[tuple[int, int]]]:
     return {i: splitter.split(t.text) or [(0, len(t.text))] for i, t in enumerate(call.turns)}
 
 
-__all__ = ["ONNX", "WEIGHTS", "TurnModel", "TurnNetSession", "load", "pair", "sentence_spans"]
+__all__ = ["ONNX", "WEIGHTS", "TurnModel", "TurnNetSession", "around", "load", "pair", "sentence_spans"]

@@ -17,7 +17,18 @@ from pathlib import Path
 
 from heard.errors import IngestError
 from heard.ingest.amazon import ContactLens, TranscribeCallAnalytics, TranscribeStandard
-from heard.ingest.base import MALFORMED, Format, IngestOptions, OutcomeRecord, Parsed, RawTurn, build_call, malformed
+from heard.ingest.base import (
+    MALFORMED,
+    Format,
+    IngestOptions,
+    OutcomeRecord,
+    Parsed,
+    RawTurn,
+    build_call,
+    file_too_big,
+    malformed,
+    size_limit,
+)
 from heard.ingest.captions import Srt, WebVtt
 from heard.ingest.heard_json import HeardJson, HeardJsonl
 from heard.ingest.outcomes import OutcomesCsv, OutcomesJson
@@ -110,6 +121,9 @@ def read_bytes(data: bytes, path: Path, *, format: str | None = None,
                options: IngestOptions | None = None) -> list[Parsed]:
     """Parse bytes as if read from `path`. Never raises IngestError: it is returned in the list."""
     options = options or IngestOptions()
+    too_big = file_too_big(len(data), path, options)
+    if too_big is not None:
+        return [too_big]
     try:
         text = _decode(data, path)
         if format is None:
@@ -151,12 +165,20 @@ def read_path(path: str | Path, *, format: str | None = None, options: IngestOpt
     """Parse one file into Calls, OutcomeRecords and IngestErrors (never raises for bad content)."""
     path = Path(path)
     options = options or IngestOptions()
+    limit = options.max_file_bytes
     try:
+        # The size is checked before a byte is read, and reading stops one byte past the limit: a file that
+        # grew since, or a device or pipe that reports no size, is refused without being held in memory.
         size = path.stat().st_size
-        if size > options.max_file_mb * 1024 * 1024:
-            return [IngestError(f"file is {size / 1e6:.0f} MB, over the {options.max_file_mb:.0f} MB limit",
-                                path=str(path), hint="Split it, or raise ingest.max_file_mb.")]
-        data = path.read_bytes()
+        too_big = file_too_big(size, path, options)
+        if too_big is not None:
+            return [too_big]
+        with path.open("rb") as file:
+            data = file.read(size + 1)
+            if len(data) > size:
+                data += file.read(limit + 1 - len(data))
+        if len(data) > limit:
+            return [size_limit(len(data), path, options, at_least=True)]
     except OSError as exc:
         return [IngestError(f"cannot read: {exc.strerror or exc}", path=str(path),
                             hint="Check the path exists and is readable.")]

@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import IngestError
-from heard.ingest.base import MALFORMED, IngestOptions, Parsed, RawTurn, build_call, malformed, require, seconds
+from heard.ingest.base import (
+    MALFORMED,
+    IngestOptions,
+    Parsed,
+    RawTurn,
+    build_call,
+    malformed,
+    require,
+    seconds,
+    too_many_turns,
+)
 from heard.ingest.words import LabelledWord, attach_punctuation, clamp_confidence, words_to_turns
 from heard.model import Channel, Role, Word
 
@@ -52,9 +62,14 @@ def _vendor(doc: dict[str, Any], product: str) -> dict[str, Any]:
     return {"amazon": keep}
 
 
-def _transcript_turns(doc: dict[str, Any], path: Path, role_of: dict[str, Role]) -> list[RawTurn]:
+def _transcript_turns(doc: dict[str, Any], path: Path, role_of: dict[str, Role], options: IngestOptions,
+                      call_id: str) -> list[RawTurn]:
+    transcript = require(doc, "Transcript", list, path)
+    many = too_many_turns(len(transcript), path, options, call_id=call_id)
+    if many is not None:
+        raise many
     turns = []
-    for index, entry in enumerate(require(doc, "Transcript", list, path)):
+    for index, entry in enumerate(transcript):
         where = f"Transcript[{index}]"
         if not isinstance(entry, dict):
             raise IngestError(f"{where} should be an object", path=str(path), turn=index)
@@ -84,12 +99,13 @@ class TranscribeCallAnalytics:
                 and any(k in content for k in ("ConversationCharacteristics", "JobName", "ChannelDefinitions")))
 
     def parse(self, content: Any, path: Path, options: IngestOptions) -> Iterator[Parsed]:
+        call_id = str(content.get("JobName") or path.stem)
         try:
-            turns = _transcript_turns(content, path, {})
+            turns = _transcript_turns(content, path, {}, options, call_id)
         except IngestError as exc:
             yield exc
             return
-        yield build_call(turns, call_id=str(content.get("JobName") or path.stem), path=path, options=options,
+        yield build_call(turns, call_id=call_id, path=path, options=options,
                          source_format=self.name, language=_lang(content),
                          vendor_metrics=_vendor(content, "transcribe-call-analytics"))
 
@@ -112,15 +128,16 @@ class ContactLens:
                 role = ROLES.get(str(p.get("ParticipantRole", "")).upper())
                 if role:
                     role_of[str(p["ParticipantId"])] = role
+        meta = content.get("CustomerMetadata") if isinstance(content.get("CustomerMetadata"), dict) else {}
+        call_id = str(meta.get("ContactId") or path.stem)
         try:
-            turns = _transcript_turns(content, path, role_of)
+            turns = _transcript_turns(content, path, role_of, options, call_id)
         except IngestError as exc:
             yield exc
             return
-        meta = content.get("CustomerMetadata") if isinstance(content.get("CustomerMetadata"), dict) else {}
         channel = Channel.CHAT if str(content.get("Channel", "")).upper() == "CHAT" else Channel.VOICE
         metadata = {k: meta[k] for k in ("InstanceId", "InputS3Uri") if k in meta}
-        yield build_call(turns, call_id=str(meta.get("ContactId") or path.stem), path=path, options=options,
+        yield build_call(turns, call_id=call_id, path=path, options=options,
                          source_format=self.name, language=_lang(content), channel=channel, metadata=metadata,
                          vendor_metrics=_vendor(content, f"contact-lens-{content.get('Version', 'unknown')}"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,87 @@ class IngestOptions(BaseModel):
     repair_timestamps: bool = Field(
         default=False, description="swap start/end given backwards and sort turns by start instead of failing"
     )
-    max_file_mb: float = Field(default=512.0, gt=0, description="refuse files larger than this")
+    max_file_mb: float = Field(default=64.0, gt=0, description="refuse files larger than this, before reading them")
+    max_turns: int = Field(default=5000, gt=0, description="refuse a call with more turns than this")
+    max_call_seconds: float = Field(default=21600.0, gt=0,
+                                    description="refuse a call with a turn that ends (or starts) later than this")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * MB)
+
+
+MB = 1024 * 1024
+
+
+def how_to_raise(setting: str, value: float | int) -> str:
+    """The two ways to raise an ingest limit, with a value that would let this input in."""
+    return (f"heard --set ingest.{setting}={value} import ..., or {setting} = {value} under [ingest] in heard.toml")
+
+
+def size_text(size: int) -> str:
+    """A byte count for a person: '63.2 MB', '12 KB', '95 bytes'."""
+    if size >= MB:
+        return f"{size / MB:,.1f} MB"
+    return f"{size / 1024:,.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def size_limit(size: int, path: Path, options: IngestOptions, *, at_least: bool = False) -> IngestError:
+    """The error for a file over ingest.max_file_mb; `at_least` when reading stopped past the limit."""
+    return IngestError(f"file is {'more than ' if at_least else ''}{size_text(size)}, over the limit of "
+                       f"{options.max_file_mb:g} MB (ingest.max_file_mb)", path=str(path),
+                       hint=f"Split it, or raise the limit: {how_to_raise('max_file_mb', math.ceil(size / MB))}.")
+
+
+def file_too_big(size: int, path: Path, options: IngestOptions) -> IngestError | None:
+    """The error for a file of `size` bytes when that is over ingest.max_file_mb, else None."""
+    return size_limit(size, path, options) if size > options.max_file_bytes else None
+
+
+def turn_limit(path: Path, options: IngestOptions, *, count: int | None = None, call_id: str | None = None,
+               line: int | None = None) -> IngestError:
+    """The error for a call over ingest.max_turns; `count` None when the parser stopped reading at the limit."""
+    said = f"more than {options.max_turns:,}" if count is None else f"{count:,}"
+    wanted = 2 * options.max_turns if count is None else count
+    return IngestError(f"call has {said} turns, over the limit of {options.max_turns:,} (ingest.max_turns)",
+                       path=str(path), line=line, call_id=call_id,
+                       hint=f"Split the call, or raise the limit: {how_to_raise('max_turns', wanted)}.")
+
+
+def too_many_turns(count: int, path: Path, options: IngestOptions, *, call_id: str | None = None,
+                   line: int | None = None) -> IngestError | None:
+    """The error for a call of `count` turns when that is over ingest.max_turns, else None."""
+    return turn_limit(path, options, count=count, call_id=call_id, line=line) if count > options.max_turns else None
+
+
+def too_long(turn: int, start: Any, end: Any, path: Path, options: IngestOptions, *, call_id: str | None = None,
+             line: int | None = None) -> IngestError | None:
+    """The error for a turn that ends (or, without an end, starts) after ingest.max_call_seconds, else None.
+
+    Times that are not numbers are left for validation to report."""
+    limit = options.max_call_seconds
+    for verb, value in (("ends", end), ("starts", start)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            continue
+        if value <= limit:
+            return None
+        return IngestError(
+            f"{verb} at {value:,.1f} s ({value / 3600:,.1f} h), over the limit of {limit:,g} s "
+            f"(ingest.max_call_seconds)", path=str(path), line=line, call_id=call_id, turn=turn,
+            hint="Check the times are in seconds, not milliseconds. If the call is really that long, raise the "
+                 f"limit: {how_to_raise('max_call_seconds', math.ceil(value))}.")
+    return None
+
+
+def first_too_late(times: Iterable[tuple[Any, Any]], path: Path, options: IngestOptions, *,
+                   call_id: str | None = None, line: int | None = None,
+                   turn_lines: Mapping[int, int] | None = None) -> IngestError | None:
+    """The error for the first turn, given as (start, end), that goes past ingest.max_call_seconds, else None."""
+    for index, (start, end) in enumerate(times):
+        late = too_long(index, start, end, path, options, call_id=call_id, line=(turn_lines or {}).get(index, line))
+        if late is not None:
+            return late
+    return None
 
 
 @dataclass
@@ -118,11 +199,18 @@ def build_call(
     if not turns:
         return IngestError("no turns with text", path=str(path), line=line, call_id=call_id,
                            hint="Check the file holds a transcript in the expected format.")
+    many = too_many_turns(len(turns), path, options, call_id=call_id, line=line)
+    if many is not None:
+        return many
     if options.repair_timestamps:
         for t in turns:
             if t.start is not None and t.end is not None and t.start > t.end:
                 t.start, t.end = t.end, t.start
         turns.sort(key=lambda t: (t.start is None, t.start or 0.0))
+    late = first_too_late(((t.start, t.end) for t in turns), path, options, call_id=call_id, line=line,
+                          turn_lines={i: t.line for i, t in enumerate(turns) if t.line is not None})
+    if late is not None:
+        return late
     mapping = map_speakers(turns, options)
     try:
         call = Call(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import IngestError
-from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call
+from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call, turn_limit
 
 _T = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 TIMING = re.compile(rf"^\s*{_T}\s*-->\s*{_T}")
@@ -59,6 +59,9 @@ class _Captions:
                 yield cue
                 return
             number, start, end, body = cue
+            if len(turns) == options.max_turns:   # stop here rather than read a huge call into memory
+                yield turn_limit(path, options, call_id=path.stem, line=number)
+                return
             joined = " ".join(body)
             voice = VOICE.search(joined)
             text = TAG.sub("", joined).strip()

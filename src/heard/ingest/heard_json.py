@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from heard.errors import IngestError
-from heard.ingest.base import IngestOptions, Parsed, pydantic_to_ingest
+from heard.ingest.base import IngestOptions, Parsed, first_too_late, pydantic_to_ingest, too_many_turns
 from heard.model import Call, SpeakerMapping
 
 
@@ -24,8 +24,17 @@ def _one(obj: Any, path: Path, options: IngestOptions, line: int | None, fmt: st
         return IngestError(f"expected a call object, got {type(obj).__name__}", path=str(path), line=line,
                            hint="Each call is a JSON object with 'id' and 'turns'; see `heard schema`.")
     data = dict(obj)
-    if options.repair_timestamps and isinstance(data.get("turns"), list):
-        data["turns"] = _repaired(data["turns"])
+    turns = data.get("turns")
+    if isinstance(turns, list):
+        # Before validation builds a model per turn, so an oversized call costs no more than its JSON.
+        many = too_many_turns(len(turns), path, options, call_id=call_id, line=line)
+        if many is not None:
+            return many
+        if options.repair_timestamps:
+            data["turns"] = turns = _repaired(turns)
+        late = first_too_late((_times(t) for t in turns), path, options, call_id=call_id, line=line)
+        if late is not None:
+            return late
     try:
         call = Call.model_validate(data)
     except ValidationError as exc:
@@ -36,6 +45,10 @@ def _one(obj: Any, path: Path, options: IngestOptions, line: int | None, fmt: st
     if call.source_format is None:
         call.source_format = fmt
     return call
+
+
+def _times(turn: Any) -> tuple[Any, Any]:
+    return (turn.get("start"), turn.get("end")) if isinstance(turn, dict) else (None, None)
 
 
 def _repaired(turns: list[Any]) -> list[Any]:

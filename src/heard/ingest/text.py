@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import IngestError
-from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call
+from heard.ingest.base import IngestOptions, Parsed, RawTurn, build_call, turn_limit
 
 _TS = r"\d+:\d{2}(?::\d{2})?(?:\.\d+)?"
 
@@ -74,6 +74,9 @@ class PlainText:
                     return
                 turns[-1].text += " " + line.strip()
                 continue
+            if len(turns) == options.max_turns:   # stop here rather than read a huge call into memory
+                yield turn_limit(path, options, call_id=str(fields.get("id", path.stem)), line=number)
+                return
             start_s = match["a"] or match["b"]
             end_s = match["ae"] or match["be"]
             turns.append(RawTurn(

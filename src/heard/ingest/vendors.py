@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import IngestError
-from heard.ingest.base import MALFORMED, IngestOptions, Parsed, RawTurn, build_call, malformed, seconds
+from heard.ingest.base import (
+    MALFORMED,
+    IngestOptions,
+    Parsed,
+    RawTurn,
+    build_call,
+    malformed,
+    seconds,
+    too_many_turns,
+)
 from heard.ingest.words import LabelledWord, clamp_confidence, words_to_turns
 from heard.model import Word
 
@@ -28,15 +37,21 @@ class Deepgram:
             and "metadata" in content
 
     def parse(self, content: Any, path: Path, options: IngestOptions) -> Iterator[Parsed]:
+        meta = content.get("metadata") or {}
+        call_id = str(meta.get("request_id") or path.stem) if isinstance(meta, dict) else path.stem
+        call_id = path.stem if call_id == "None" else call_id
+        utterances = content["results"].get("utterances")
+        many = too_many_turns(len(utterances), path, options, call_id=call_id) \
+            if isinstance(utterances, list) else None
+        if many is not None:
+            yield many
+            return
         try:
             turns = self._turns(content)
         except MALFORMED as exc:
             yield malformed(exc, path, "Deepgram")
             return
-        meta = content.get("metadata") or {}
-        call_id = str(meta.get("request_id") or path.stem) if isinstance(meta, dict) else path.stem
-        yield build_call(turns, call_id=path.stem if call_id == "None" else call_id, path=path,
-                         options=options, source_format=self.name)
+        yield build_call(turns, call_id=call_id, path=path, options=options, source_format=self.name)
 
     @staticmethod
     def _label(obj: dict[str, Any], multichannel: bool) -> str:
@@ -83,6 +98,12 @@ class AssemblyAI:
             yield IngestError("no utterances: the transcript was made without speaker labels", path=str(path),
                               hint="Request the transcript with speaker_labels=true.")
             return
+        call_id = str(content.get("id") or path.stem)
+        many = too_many_turns(len(content["utterances"]), path, options, call_id=call_id) \
+            if isinstance(content["utterances"], list) else None
+        if many is not None:
+            yield many
+            return
         try:
             turns = [
                 RawTurn(label=str(u["speaker"]), text=str(u["text"]), start=float(u["start"]) / 1000,
@@ -97,8 +118,7 @@ class AssemblyAI:
             yield malformed(exc, path, "AssemblyAI")
             return
         lang = str(content.get("language_code") or "en").split("_")[0]
-        yield build_call(turns, call_id=str(content.get("id") or path.stem), path=path, options=options,
-                         source_format=self.name, language=lang)
+        yield build_call(turns, call_id=call_id, path=path, options=options, source_format=self.name, language=lang)
 
 
 def _google_time(value: Any) -> float:

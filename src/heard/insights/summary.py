@@ -10,6 +10,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from heard.csvcell import safe_row
 from heard.errors import HeardError
 from heard.model import Call, CallAnalysis, Outcome
 from heard.store import Store
@@ -62,7 +63,8 @@ def export(store: Store, fmt: str, out: Path) -> int:
 
 
 def write_rows(rows: list[dict[str, Any]], fmt: str, out: Path) -> int:
-    """Flat rows to CSV or Parquet (columns in first-seen order); returns the number of rows."""
+    """Flat rows to CSV or Parquet (columns in first-seen order); returns the number of rows. CSV cells that a
+    spreadsheet would run as a formula are neutralised (heard.csvcell); Parquet keeps the raw values."""
     columns: list[str] = []
     for row in rows:
         columns.extend(k for k in row if k not in columns)
@@ -70,7 +72,7 @@ def write_rows(rows: list[dict[str, Any]], fmt: str, out: Path) -> int:
         with out.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(safe_row(row) for row in rows)
         return len(rows)
     if fmt != "parquet":
         raise HeardError(f"unknown table format {fmt!r}", hint="Use csv or parquet.")

@@ -47,6 +47,14 @@ class LiveSettings(BaseModel):
     overlap_seconds: float = Field(default=0.5, ge=0, description="overlap that counts as interrupting")
     spike_drop: float = Field(default=0.35, gt=0, description="drop in customer sentiment that is a spike")
     recent_agent_turns: int = Field(default=2, ge=1, description="a behaviour this recent suppresses its prompt")
+    # Limits that keep the live-call table bounded (docs/security.md). Times are wall-clock seconds.
+    max_calls_per_user: int = Field(default=20, ge=1, description="live calls an agent may hold at once")
+    max_calls_per_service: int = Field(default=5000, ge=1, description="live calls one service token's owner may "
+                                       "hold at once")
+    max_calls: int = Field(default=20000, ge=1, description="live calls the server holds at most")
+    idle_seconds: float = Field(default=1800.0, gt=0, description="a call that hears nothing this long is dropped")
+    keep_seconds: float = Field(default=600.0, ge=0, description="a disconnected call is kept this long to resume")
+    ended_keep_seconds: float = Field(default=300.0, ge=0, description="an ended call stays on the feed this long")
 
 
 class Utterance(BaseModel):

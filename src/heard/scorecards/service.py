@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from heard.errors import ConfigError, HeardError, StoreError
+from heard.errors import ConfigError, ConflictError, HeardError, StoreError
 from heard.model import Call, CallAnalysis
 from heard.runners.local import analyse_and_store
 from heard.scorecards.conditions import Facts
@@ -210,17 +210,29 @@ def _save(store: Store, card_id: int, card: Scorecard, call_id: str, analysis: C
 
 
 def review_item(store: Store, call_id: str, scorecard: str, item_id: str, answer: str, *, comment: str | None,
-                reviewer: str, version: int | None = None) -> Result:
-    """An evaluator's answer for one item of a call's latest score (the automatic answer is kept beside it)."""
+                reviewer: str, version: int | None = None, conn: Connection | None = None) -> Result:
+    """An evaluator's answer for one item of a call's latest score (the automatic answer is kept beside it).
+
+    Atomic under concurrency: the score row is locked (PostgreSQL) and written only if it did not change since
+    it was read (every store), so two reviews of one call never lose each other's answers. Pass `conn` to make it
+    part of a larger transaction."""
     card_id, _, card = stored_card(store, scorecard, version)
     item = card.item(item_id)
     if item is None:
         raise ConfigError(f"scorecard {scorecard} has no item {item_id!r}",
                           hint=f"Items: {', '.join(i.id for _, i in card.items)}")
     value = parse_answer(item, answer)
-    with store.engine.begin() as conn:
+    if conn is None:
+        with store.engine.begin() as own:
+            return _review(own, card, card_id, call_id, scorecard, item_id, value, comment, reviewer)
+    return _review(conn, card, card_id, call_id, scorecard, item_id, value, comment, reviewer)
+
+
+def _review(conn: Connection, card: Scorecard, card_id: int, call_id: str, scorecard: str, item_id: str, value: Any,
+            comment: str | None, reviewer: str) -> Result:
+    for _ in range(50):
         row = conn.execute(select(scores).where(and_(scores.c.call_id == call_id, scores.c.scorecard_id == card_id))
-                           .order_by(scores.c.updated_at.desc(), scores.c.id.desc())).first()
+                           .order_by(scores.c.updated_at.desc(), scores.c.id.desc()).limit(1).with_for_update()).first()
         if row is None:
             raise StoreError(f"call {call_id!r} has no score on {scorecard}",
                              hint=f"Score it first: heard score {call_id}")
@@ -228,10 +240,12 @@ def review_item(store: Store, call_id: str, scorecard: str, item_id: str, answer
         review[item_id] = {"answer": value, "comment": comment, "reviewer": reviewer, "at": _now().isoformat()}
         automatic = Result.model_validate(row.automatic).answers
         final = compute(card, reviewed(card, automatic, review))
-        conn.execute(update(scores).where(scores.c.id == row.id).values(
+        done = conn.execute(update(scores).where(scores.c.id == row.id, scores.c.updated_at == row.updated_at).values(
             review=review, final=final.model_dump(mode="json"), final_total=final.total,
             auto_failed=final.auto_failed, updated_at=_now()))
-    return final
+        if done.rowcount == 1:
+            return final
+    raise ConflictError(f"the score of call {call_id!r} kept changing while it was reviewed", hint="Try again.")
 
 
 def latest_scores(store: Store, scorecard: str, version: int | None = None) -> list[dict[str, Any]]:

@@ -176,9 +176,9 @@ class Store:
             changed = False
             values: dict[str, Any] = {k: v for k, v in record.fields.items() if getattr(row, k) != v}
             if "started_at" in values:
-                started = _aware(datetime.fromisoformat(str(values["started_at"])))
+                started = aware(datetime.fromisoformat(str(values["started_at"])))
                 values["started_at"] = started
-                if row.started_at is not None and _aware(row.started_at) == started:
+                if row.started_at is not None and aware(row.started_at) == started:
                     values.pop("started_at")
             merged_meta = {**(row.meta or {}), **record.metadata}
             if merged_meta != (row.meta or {}):
@@ -296,7 +296,7 @@ class Store:
         return Integrity(calls=len(rows), broken=broken)
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     """SQLite returns times without their zone; heard stores them in UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
@@ -304,7 +304,7 @@ def _aware(value: datetime) -> datetime:
 def _call_from_rows(row: Any, turn_rows: Iterable[Any], outcome: dict[str, Any] | None) -> Call:
     return Call.model_validate({
         "id": row.id, "agent_id": row.agent_id, "team": row.team, "queue": row.queue, "reason": row.reason,
-        "channel": row.channel, "started_at": _aware(row.started_at) if row.started_at else None,
+        "channel": row.channel, "started_at": aware(row.started_at) if row.started_at else None,
         "language": row.language, "metadata": row.meta or {},
         "speaker_mapping": row.speaker_mapping, "vendor_metrics": row.vendor_metrics or {},
         "source_format": row.source_format, "outcome": outcome,
@@ -322,4 +322,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-__all__ = ["DEFAULT_URL", "Applied", "Integrity", "SQLAlchemyError", "Store", "Written", "resolve_url"]
+__all__ = ["DEFAULT_URL", "Applied", "Integrity", "SQLAlchemyError", "Store", "Written", "aware", "resolve_url"]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -129,7 +130,23 @@ users = Table(
     Column("agent_id", String(200)),      # the calls.agent_id this user is, for agents
     Column("team", String(200)),          # the team a lead leads, or an agent belongs to
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),  # false: deactivated, cannot log in
+    Column("password_changed_at", DateTime(timezone=True)),
 )
+
+# Server-side sessions: the cookie holds a random key, this table its sha256, so logout, a password change or a
+# deactivation ends a session even if someone kept a copy of the cookie.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("address", String(100)),
+)
+Index("ix_sessions_user", sessions.c.user_id)
 
 api_tokens = Table(
     "api_tokens", metadata,
@@ -139,6 +156,9 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
+    Column("scope", String(16), nullable=False, server_default="full"),  # full, or live: stream live calls only
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
 )
 
 evaluations = Table(
@@ -154,6 +174,7 @@ evaluations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("submitted_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, server_default="1"),  # +1 on every change: compare-and-set
 )
 Index("ix_evaluations_call", evaluations.c.call_id)
 

@@ -9,6 +9,8 @@ with the character span of its evidence.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from heard.text.speech import content_words
@@ -52,7 +54,7 @@ class Cue:
     text: str
 
 
-def find_cues(text: str, earlier_questions: list[set[str]] | None = None) -> list[Cue]:
+def find_cues(text: str, earlier_questions: Collection[AbstractSet[str]] | None = None) -> list[Cue]:
     """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
     questions, to spot a question asked again (at least half of its content words shared)."""
     found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] \

@@ -89,9 +89,16 @@ def gaps(intervals: Sequence[Interval], *, minimum: float, origin: float = 0.0) 
 def overlap(a: Sequence[Interval], b: Sequence[Interval]) -> float:
     """Seconds covered by both interval lists."""
     shared = 0.0
+    others = merge(b)
+    first = 0   # others[:first] ended before this interval of `a` starts, so before every later one too
     for a_start, a_end in merge(a):
-        for b_start, b_end in merge(b):
+        while first < len(others) and others[first][1] <= a_start:
+            first += 1
+        k = first
+        while k < len(others) and others[k][0] < a_end:
+            b_start, b_end = others[k]
             shared += max(0.0, min(a_end, b_end) - max(a_start, b_start))
+            k += 1
     return shared
 
 

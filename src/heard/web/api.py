@@ -5,19 +5,33 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from itertools import islice
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+import anyio
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from heard.auth import accounts
 from heard.auth.accounts import User, UserRole
+from heard.csvcell import safe_row
 from heard.review import evaluations
 from heard.store import Store
 from heard.web import views
-from heard.web.deps import ApiError, CallId, CurrentUser, EvaluationId, StoreDep
+from heard.web.deps import (
+    ApiError,
+    CallId,
+    CurrentUser,
+    EvaluationId,
+    LoginRefused,
+    StoreDep,
+    log_in,
+    log_out,
+    web_settings,
+)
 
 router = APIRouter()
 
@@ -29,6 +43,17 @@ class Login(BaseModel):
 
 class TokenRequest(BaseModel):
     name: str = Field(default="script", max_length=200)
+    days: float | None = Field(default=None, gt=0, le=3650, description="lifetime (default: web.token_days)")
+    scope: Literal["full", "live"] = Field(default="full", description="live: may only stream live calls (admins)")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)
+
+
+class UserChange(BaseModel):
+    active: bool = Field(description="false deactivates the user and ends their sessions and tokens")
 
 
 class NewUser(BaseModel):
@@ -55,6 +80,20 @@ class ResolveIn(BaseModel):
     changes: dict[str, str] = Field(default_factory=dict, description="item -> new answer")
 
 
+IfMatch = Annotated[str | None, Header(max_length=40, description="the evaluation's version as you saw it "
+                                     "(its `version`): the change is refused with 409 if it changed since")]
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise ApiError(400, "bad_request", f"If-Match: {if_match[:40]!r} is not an evaluation version",
+                       "Send the number in the evaluation's `version` field, or leave If-Match out.")
+    return int(raw)
+
+
 def _call_or_404(store: Store, user: User, call_id: str) -> Any:
     if not accounts.can_see_call(store, user, call_id):
         raise ApiError(404, "not_found", f"no call {call_id!r}", "List your calls with GET /api/calls.")
@@ -64,31 +103,54 @@ def _call_or_404(store: Store, user: User, call_id: str) -> Any:
     return call
 
 
-@router.post("/api/session", tags=["auth"], summary="Log in; sets the session cookie")
-def login(request: Request, body: Login, store: StoreDep) -> dict[str, Any]:
-    user = accounts.authenticate(store, body.username, body.password)
-    if user is None:
-        accounts.audit(store, None, "login_failed", "user", body.username)
-        raise ApiError(401, "bad_credentials", "wrong username or password")
-    request.session.clear()
-    request.session.update({"user_id": user.id, "csrf": secrets.token_urlsafe(24)})
-    accounts.audit(store, user, "login", "user", user.username)
+@router.post("/api/session", tags=["auth"], summary="Log in; sets the session cookie",
+             responses={429: {"description": "Too many failed logins; see Retry-After"}})
+def login(request: Request, body: Login) -> dict[str, Any]:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        # A cross-site form cannot send application/json without a CORS preflight heard never grants.
+        raise ApiError(415, "unsupported_media_type", "send the login as application/json")
+    try:
+        user = log_in(request, body.username, body.password)
+    except LoginRefused as exc:
+        raise ApiError(exc.status, "throttled" if exc.status == 429 else "bad_credentials", exc.message,
+                       headers={"retry-after": str(exc.retry_after)} if exc.retry_after else None) from None
     return {"user": user.public(), "csrf_token": request.session["csrf"]}
 
-@router.delete("/api/session", tags=["auth"], summary="Log out")
+@router.delete("/api/session", tags=["auth"], summary="Log out (ends the session on the server)")
 def logout(request: Request, user: CurrentUser) -> dict[str, bool]:
-    request.session.clear()
+    log_out(request)
     return {"logged_out": True}
 
 @router.get("/api/me", tags=["auth"], summary="Who is logged in, and the CSRF token for this session")
 def me(request: Request, user: CurrentUser) -> dict[str, Any]:
     return {"user": user.public(), "csrf_token": request.session.get("csrf")}
 
+@router.post("/api/me/password", tags=["auth"], summary="Change your password (ends all your sessions and tokens)")
+def change_password(request: Request, body: PasswordChange, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    accounts.change_password(store, user, body.current_password, body.new_password)
+    accounts.audit(store, user, "change_password", "user", user.username)
+    log_out(request)
+    return {"changed": True, "hint": "Every session and token you had has ended: log in again."}
+
 @router.post("/api/tokens", tags=["auth"], summary="Create an API token for scripts (shown once)")
-def new_token(user: CurrentUser, store: StoreDep, body: TokenRequest | None = None) -> dict[str, str]:
-    token = accounts.create_token(store, user, (body or TokenRequest()).name)
-    accounts.audit(store, user, "create_token", "user", user.username)
-    return {"token": token}
+def new_token(request: Request, user: CurrentUser, store: StoreDep,
+              body: TokenRequest | None = None) -> dict[str, Any]:
+    asked = body or TokenRequest()
+    days = asked.days or web_settings(request).token_days
+    token = accounts.create_token(store, user, asked.name, days=days, scope=asked.scope)
+    accounts.audit(store, user, "create_token", "user", user.username, scope=asked.scope, days=days)
+    return {**accounts.token_record(store, token).public(), "token": token}
+
+@router.get("/api/tokens", tags=["auth"], summary="Your API tokens (admins: everyone's), never the secrets")
+def get_tokens(user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    return {"tokens": [t.public() for t in accounts.list_tokens(store, user)]}
+
+@router.delete("/api/tokens/{token_id}", tags=["auth"], summary="Revoke a token (your own; admins: any)")
+def delete_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: CurrentUser,
+                 store: StoreDep) -> dict[str, Any]:
+    revoked = accounts.revoke_token(store, user, token_id)
+    accounts.audit(store, user, "revoke_token", "token", str(token_id), owner=revoked.username)
+    return {"token": revoked.public()}
 
 @router.get("/api/calls", tags=["calls"], summary="The calls you may see, filtered and sorted")
 def list_calls(user: CurrentUser, store: StoreDep,
@@ -140,30 +202,33 @@ def get_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep) ->
 @router.put("/api/evaluations/{evaluation_id}/items/{item}", tags=["evaluations"],
          summary="Confirm or override one item (an override needs a comment)")
 def put_item(evaluation_id: EvaluationId, item: Annotated[str, Path(max_length=200)], body: ItemAnswerIn,
-             user: CurrentUser,
-             store: StoreDep) -> dict[str, Any]:
-    return evaluations.answer(store, user, evaluation_id, item, body.answer, body.comment)
+             user: CurrentUser, store: StoreDep, if_match: IfMatch = None) -> dict[str, Any]:
+    return evaluations.answer(store, user, evaluation_id, item, body.answer, body.comment,
+                              version=_version(if_match))
 
 @router.post("/api/evaluations/{evaluation_id}/submit", tags=["evaluations"], summary="Submit a draft")
-def submit_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
-    return evaluations.submit(store, user, evaluation_id)
+def submit_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep,
+                if_match: IfMatch = None) -> dict[str, Any]:
+    return evaluations.submit(store, user, evaluation_id, version=_version(if_match))
 
 @router.post("/api/evaluations/{evaluation_id}/acknowledge", tags=["evaluations"],
           summary="The agent acknowledges a submitted evaluation")
-def ack_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
-    return evaluations.acknowledge(store, user, evaluation_id)
+def ack_eval(evaluation_id: EvaluationId, user: CurrentUser, store: StoreDep,
+             if_match: IfMatch = None) -> dict[str, Any]:
+    return evaluations.acknowledge(store, user, evaluation_id, version=_version(if_match))
 
 @router.post("/api/evaluations/{evaluation_id}/dispute", tags=["evaluations"],
           summary="The agent disputes a submitted evaluation")
 def dispute_eval(evaluation_id: EvaluationId, body: DisputeIn, user: CurrentUser,
-                 store: StoreDep) -> dict[str, Any]:
-    return evaluations.dispute(store, user, evaluation_id, body.reason, body.item)
+                 store: StoreDep, if_match: IfMatch = None) -> dict[str, Any]:
+    return evaluations.dispute(store, user, evaluation_id, body.reason, body.item, version=_version(if_match))
 
 @router.post("/api/evaluations/{evaluation_id}/resolve", tags=["evaluations"],
           summary="A lead, QA or admin resolves a dispute")
 def resolve_eval(evaluation_id: EvaluationId, body: ResolveIn, user: CurrentUser,
-                 store: StoreDep) -> dict[str, Any]:
-    return evaluations.resolve(store, user, evaluation_id, body.resolution, body.changes)
+                 store: StoreDep, if_match: IfMatch = None) -> dict[str, Any]:
+    return evaluations.resolve(store, user, evaluation_id, body.resolution, body.changes,
+                               version=_version(if_match))
 
 @router.get("/api/disputes", tags=["evaluations"], summary="Disputed evaluations you may see")
 def list_disputes(user: CurrentUser, store: StoreDep) -> dict[str, Any]:
@@ -182,19 +247,56 @@ def post_user(body: NewUser, user: CurrentUser, store: StoreDep) -> dict[str, An
     accounts.audit(store, user, "create_user", "user", created.username, role=created.role.value)
     return {"user": created.public()}
 
+@router.patch("/api/users/{username}", tags=["users"],
+              summary="Deactivate or reactivate a user (admins only); deactivating ends their sessions and tokens")
+def patch_user(username: Annotated[str, Path(min_length=1, max_length=200)], body: UserChange, user: CurrentUser,
+               store: StoreDep) -> dict[str, Any]:
+    if user.role is not UserRole.ADMIN:
+        raise ApiError(403, "forbidden", "only admins deactivate users")
+    if username == user.username and not body.active:
+        raise ApiError(400, "bad_request", "you cannot deactivate yourself", "Ask another admin.")
+    changed = accounts.set_active(store, username, body.active)
+    accounts.audit(store, user, "activate" if body.active else "deactivate", "user", changed.username)
+    return {"user": changed.public(), "active": body.active}
+
 @router.get("/api/exports/scores.csv", tags=["exports"], summary="Scores of the calls you may see, as CSV",
-         response_class=PlainTextResponse)
-def export_scores(user: CurrentUser, store: StoreDep) -> Response:
-    rows, _ = views.call_rows(store, user, views.CallFilters(limit=1000))
-    out = io.StringIO()
+         response_class=StreamingResponse,
+         responses={200: {"description": "One row per call, in call id order",
+                          "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def export_scores(user: CurrentUser, store: StoreDep) -> StreamingResponse:
+    """Every call the user may see, streamed: the store is read and the CSV sent 500 calls at a time. Cells a
+    spreadsheet would run as a formula are neutralised (heard.csvcell). The audit entry is written when the
+    stream ends, with the rows handed to the server and whether the export was complete (false when the client
+    went away or reading failed half-way)."""
     fields = ["id", "agent_id", "team", "queue", "reason", "started_at", "score", "auto_score", "category",
               "robotic", "escalations", "opportunities", "met"]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    accounts.audit(store, user, "export", "scores", None, calls=len(rows))
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"content-disposition": "attachment; filename=heard-scores.csv"})
+    size = 500
+
+    async def chunks() -> AsyncIterator[str]:
+        rows = views.iter_call_rows(store, user, batch=size)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        sent, complete = 0, False
+        try:
+            while True:
+                batch = await run_in_threadpool(list, islice(rows, size))  # a database read: never on the loop
+                writer.writerows(safe_row(row) for row in batch)
+                sent += len(batch)
+                if out.tell():
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+                if len(batch) < size:
+                    break
+            complete = True  # the server asked for more after the last chunk: it was sent
+        finally:
+            with anyio.CancelScope(shield=True):  # a client that hung up still leaves its audit entry
+                await run_in_threadpool(accounts.audit, store, user, "export", "scores", None, calls=sent,
+                                        complete=complete)
+
+    return StreamingResponse(chunks(), media_type="text/csv",
+                             headers={"content-disposition": "attachment; filename=heard-scores.csv"})
 
 @router.get("/api/audit", tags=["users"], summary="The audit log (admins only)")
 def get_audit(user: CurrentUser, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200,

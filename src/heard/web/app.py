@@ -1,7 +1,9 @@
 """heard's HTTP API and web pages (FastAPI). `heard serve` runs it with uvicorn.
 
-Authentication: a session cookie (signed, HttpOnly, SameSite=Lax) from the login page or
-`POST /api/session`, or `Authorization: Bearer <token>` for scripts (`POST /api/tokens`). Requests that
+Authentication: a session cookie (signed, HttpOnly, SameSite=Lax, Secure on https; it carries the key of a
+server-side session that logout, a password change or a deactivation ends) from the login page or
+`POST /api/session`, or `Authorization: Bearer <token>` for scripts (`POST /api/tokens`; tokens expire and can
+be revoked). Requests that
 change something with a session cookie must carry the session's CSRF token (`X-CSRF-Token` header or a
 `csrf_token` form field). Every error, from any layer, has one JSON shape:
 {"error": {"status": 404, "code": "not_found", "message": "...", "hint": "..."}}.
@@ -20,31 +22,47 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from heard.auth import accounts
+from heard.auth.policy import WebSettings
+from heard.auth.throttle import LoginThrottle
 from heard.errors import HeardError
 from heard.live.engine import LiveSettings
 from heard.live.hub import Hub
 from heard.store import Store
 from heard.web import api, live, pages
-from heard.web.deps import CODES, ERRORS, ApiError, LoginNeeded, PageError, error_response, get_store, map_heard_error
+from heard.web.deps import (
+    CODES,
+    ERRORS,
+    ApiError,
+    LoginNeeded,
+    PageError,
+    error_response,
+    map_heard_error,
+    session_user,
+)
+from heard.web.guard import BodyLimit, SecurityHeaders
 from heard.web.render import HERE, render
 
 # One router module per area; a new area (calibration, coaching, insights...) adds its module here.
 ROUTERS: list[APIRouter] = [api.router, live.router, pages.router]
 
 
-def create_app(store: Store, *, secret: str | None = None, https_only: bool = False,
+def create_app(store: Store, *, secret: str | None = None, web: WebSettings | None = None,
                live: LiveSettings | None = None) -> FastAPI:
     """The app over a store. `secret` signs session cookies (default: HEARD_SECRET, else random per process)."""
+    web = web or WebSettings()
     app = FastAPI(title="heard", version="1", description=__doc__, responses=ERRORS)
     app.state.store = store
+    app.state.web = web
+    app.state.throttle = LoginThrottle(web.login_per_account, web.login_per_address, web.throttle_storage)
     app.add_middleware(SessionMiddleware, secret_key=secret or os.environ.get("HEARD_SECRET") or
                        secrets.token_urlsafe(32), session_cookie="heard_session", same_site="lax",
-                       https_only=https_only, max_age=12 * 3600)
+                       https_only=web.cookies_secure, max_age=int(web.session_hours * 3600))
+    app.add_middleware(BodyLimit, max_bytes=web.max_request_bytes)
+    app.add_middleware(SecurityHeaders, hsts=web.cookies_secure)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.hint)
+        return error_response(exc.status, exc.code, exc.message, exc.hint, exc.headers)
 
     @app.exception_handler(HeardError)
     async def _heard_error(request: Request, exc: HeardError) -> Response:
@@ -73,9 +91,7 @@ def create_app(store: Store, *, secret: str | None = None, https_only: bool = Fa
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
-        user_id = request.session.get("user_id")
-        user = accounts.get_user(get_store(request), user_id) if isinstance(user_id, int) else None
-        return render(request, "error.html", user, status=exc.status, message=exc.message)
+        return render(request, "error.html", session_user(request), status=exc.status, message=exc.message)
 
     app.state.hub = Hub(live)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -84,8 +100,12 @@ def create_app(store: Store, *, secret: str | None = None, https_only: bool = Fa
     return app
 
 
-def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveSettings | None = None) -> None:
+def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveSettings | None = None,
+          web: WebSettings | None = None) -> None:
     import uvicorn
 
+    from heard.web.live import MAX_MESSAGE
+
     store = Store.open(store_url)
-    uvicorn.run(create_app(store, live=live), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store, live=live, web=web), host=host, port=port, log_level="info",
+                ws_max_size=MAX_MESSAGE * 4)

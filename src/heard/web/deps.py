@@ -13,9 +13,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 
 from heard.auth import accounts
 from heard.auth.accounts import User
+from heard.auth.policy import WebSettings
+from heard.auth.throttle import LoginThrottle
 from heard.errors import ConfigError, ConflictError, HeardError
 from heard.review import evaluations
 from heard.store import Store
@@ -42,38 +45,98 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, hint: str | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, hint: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.hint = status, code, message, hint
+        self.headers = headers
 
 
-def error_response(status: int, code: str, message: str, hint: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "code": code, "message": message, "hint": hint}}, status)
+def error_response(status: int, code: str, message: str, hint: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "code": code, "message": message, "hint": hint}}, status,
+                        headers=headers)
 
 
 CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 422: "invalid_input", 500: "internal_error"}
+         409: "conflict", 413: "too_large", 422: "invalid_input", 429: "too_many_requests", 500: "internal_error"}
 
 
-def get_store(request: Request) -> Store:
+def get_store(request: HTTPConnection) -> Store:
     store: Store = request.app.state.store
     return store
 
 
+def web_settings(request: HTTPConnection) -> WebSettings:
+    settings: WebSettings = request.app.state.web
+    return settings
+
+
+def session_user(conn: HTTPConnection) -> User | None:
+    """The user of the request's server-side session, if it is still valid."""
+    key = conn.session.get("sid") if "session" in conn.scope else None
+    return accounts.user_for_session(get_store(conn), key) if isinstance(key, str) else None
+
+
+def bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
 def optional_user(request: Request) -> User | None:
     store = get_store(request)
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        user = accounts.user_for_token(store, header[7:].strip())
-        if user is None:
-            raise ApiError(401, "bad_token", "the API token is not valid", "Create one with POST /api/tokens.")
+    token = bearer(request)
+    if token is not None:
+        found = accounts.token_owner(store, token)
+        if found is None:
+            raise ApiError(401, "bad_token", "the API token is not valid, has expired or was revoked",
+                           "Create one with POST /api/tokens.")
+        if found[1] != "full":
+            raise ApiError(403, "forbidden", "this is a live service token: it may only stream live calls",
+                           "Use a full API token for the rest of the API.")
         request.state.auth = "token"
-        return user
-    user_id = request.session.get("user_id")
-    if isinstance(user_id, int):
+        return found[0]
+    user = session_user(request)
+    if user is not None:
         request.state.auth = "session"
-        return accounts.get_user(store, user_id)
-    return None
+    return user
+
+
+class LoginRefused(Exception):
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.retry_after = status, message, retry_after
+
+
+def log_in(request: Request, username: str, password: str) -> User:
+    """Check a login (throttled per username and per address, audited) and start a server-side session."""
+    store = get_store(request)
+    throttle: LoginThrottle = request.app.state.throttle
+    address = request.client.host if request.client else "-"
+    blocked = throttle.check(username, address)
+    if blocked is not None:
+        raise LoginRefused(429, "too many failed logins: wait before trying again", blocked.retry_after)
+    user = accounts.authenticate(store, username, password)
+    if user is None:
+        accounts.audit(store, None, "login_failed", "user", username[:200], address=address)
+        blocked = throttle.failed(username, address)
+        if blocked is not None:
+            accounts.audit(store, None, "login_throttled", "user", username[:200], address=address,
+                           scope=blocked.scope, seconds=blocked.retry_after)
+        raise LoginRefused(401, "wrong username or password")
+    request.session.clear()
+    request.session.update({"sid": accounts.start_session(store, user, hours=web_settings(request).session_hours,
+                                                          address=address),
+                            "csrf": secrets.token_urlsafe(24)})
+    accounts.audit(store, user, "login", "user", user.username, address=address)
+    return user
+
+
+def log_out(request: Request) -> None:
+    key = request.session.get("sid")
+    if isinstance(key, str):
+        accounts.end_session(get_store(request), key)
+    request.session.clear()
 
 
 def current_user(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User:
@@ -95,9 +158,9 @@ CallId = Annotated[str, Path(min_length=1, max_length=200, description="call id"
 
 
 def map_heard_error(exc: HeardError) -> ApiError:
-    if isinstance(exc, evaluations.Forbidden):
+    if isinstance(exc, evaluations.Forbidden | accounts.Denied):
         return ApiError(403, "forbidden", str(exc), exc.hint)
-    if isinstance(exc, evaluations.NotFound):
+    if isinstance(exc, evaluations.NotFound | accounts.Unknown):
         return ApiError(404, "not_found", str(exc), exc.hint)
     if isinstance(exc, ConflictError):
         return ApiError(409, "conflict", str(exc), exc.hint)
@@ -119,8 +182,7 @@ class LoginNeeded(Exception):
 
 
 def page_user(request: Request) -> User:
-    user_id = request.session.get("user_id")
-    user = accounts.get_user(get_store(request), user_id) if isinstance(user_id, int) else None
+    user = session_user(request)
     if user is None:
         raise LoginNeeded(request.url.path)
     return user
@@ -129,7 +191,10 @@ def page_user(request: Request) -> User:
 async def read_form(request: Request) -> dict[str, str]:
     """The posted form, after checking its CSRF token against the session's."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    if not secrets.compare_digest(form.get("csrf_token", ""), str(request.session.get("csrf", "-"))):
+    expected = request.session.get("csrf")
+    # No CSRF token in the session (no cookie, or a cookie heard did not make) never matches anything.
+    if not isinstance(expected, str) or len(expected) < 16 or \
+            not secrets.compare_digest(form.get("csrf_token", ""), expected):
         raise PageError(403, "The form expired or did not come from heard. Reload the page and try again.")
     return form
 

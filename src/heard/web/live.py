@@ -2,97 +2,154 @@
 
     ws://HOST/api/live/{call_id}?token=...   (or Authorization: Bearer, or the session cookie)
 
-Client → server, one JSON object per message:
-    {"type": "start", "agent_id": "a.rivera", "team": "north"}           optional, first
+Who may stream into a call: its agent (an agent user whose agent id the call carries; the call is theirs from
+the moment they open it), or a live service token (`heard token create --scope live`, for a telephony bridge),
+whose first `start` names the agent and team. A call's agent and team are fixed by then and no later message
+changes them. Who may watch it (GET /api/live/calls, the /live page): its agent, a lead of its team, QA and
+admins. A browser's Origin must be heard's own (web.public_url, or the request's host when unset).
+
+Client → server, one JSON text frame per message:
+    {"type": "start", "agent_id": "a.rivera", "team": "north"}           first, for service tokens
     {"type": "utterance", "id": 7, "speaker": "customer", "text": "...", "start": 3.5, "end": 9.0, "final": true}
     {"type": "end"}
 Server → client: "hello" or "resumed" (with the state) on connect; for each utterance its events
 ("prompt", "alert", "suppressed", "state"), each with "reply_to" = the utterance's id, then an "ack" with
-the server's processing time; "error" for a malformed message (the connection stays up).
+the server's processing time; "error" for a malformed message (the connection stays up). Refusals close the
+socket with a code and a reason: 4401 not logged in, 4403 not allowed, 4400 bad call id, 4429 too many live
+calls, 4408 the call expired while idle.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from heard.auth import accounts
 from heard.auth.accounts import User, UserRole
 from heard.live.engine import parse
-from heard.live.hub import Hub
-from heard.web.deps import ApiError, PageError, optional_user, page_user
+from heard.live.hub import Entry, Hub, LiveLimit
+from heard.web.deps import CurrentUser, PageError, bearer, page_user, session_user, web_settings
 from heard.web.render import render
 
 MAX_MESSAGE = 64 * 1024
 router = APIRouter()
 
 
-def _ws_user(ws: WebSocket) -> User | None:
-    store = ws.app.state.store
-    header = ws.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ws.query_params.get("token")
+def _ws_identity(ws: WebSocket) -> tuple[User, bool] | None:
+    """The user on the socket and whether they came with a live service token."""
+    token = bearer(ws) or ws.query_params.get("token")
     if token:
-        return accounts.user_for_token(store, token)
-    user_id = ws.session.get("user_id") if "session" in ws.scope else None
-    return accounts.get_user(store, user_id) if isinstance(user_id, int) else None
+        found = accounts.token_owner(ws.app.state.store, token)
+        return (found[0], found[1] == "live") if found else None
+    user = session_user(ws)
+    return (user, False) if user else None
+
+
+def _may_stream(user: User, service: bool, entry: Entry) -> bool:
+    if service:
+        return entry.service
+    return user.role is UserRole.AGENT and user.agent_id is not None and entry.agent_id == user.agent_id
+
+
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    """Accept, say why in an error event and in the close reason, and close: nothing of the call is sent."""
+    await ws.accept()
+    await ws.send_json({"type": "error", "message": reason})
+    await ws.close(code=code, reason=reason[:120])
 
 
 @router.websocket("/api/live/{call_id}")
 async def live(ws: WebSocket, call_id: str) -> None:
-    user = await run_in_threadpool(_ws_user, ws)   # a database read: never on the event loop
-    if user is None:
+    if not web_settings(ws).origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
+                                           secure=ws.url.scheme == "wss"):
+        await ws.close(code=4403, reason="this page's origin may not open heard's live socket")
+        return
+    who = await run_in_threadpool(_ws_identity, ws)   # a database read: never on the event loop
+    if who is None:
         await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
         return
+    user, service = who
     if not call_id or len(call_id) > 200:
-        await ws.close(code=4400, reason="call id: 1 to 200 characters")
+        await _refuse(ws, 4400, "call id: 1 to 200 characters")
+        return
+    hub: Hub = ws.app.state.hub
+    entry = hub.get(call_id)
+    resumed = entry is not None
+    if entry is None:
+        if not service and (user.role is not UserRole.AGENT or not user.agent_id):
+            await _refuse(ws, 4403, "only the call's agent or a live service token streams a call; leads, QA and "
+                                    "admins watch live calls on /live")
+            return
+        try:
+            entry = hub.open(call_id, owner=user.id, service=service, agent_id=None if service else user.agent_id,
+                             team=None if service else user.team)
+        except LiveLimit as exc:
+            await _refuse(ws, 4429, str(exc))
+            return
+    elif not _may_stream(user, service, entry):
+        await _refuse(ws, 4403, "this call is streamed by someone else")
         return
     await ws.accept()
-    hub: Hub = ws.app.state.hub
-    entry, resumed = hub.join(call_id, agent_id=user.agent_id, team=user.team)
+    hub.join(entry)
     try:
         await ws.send_json({"type": "resumed" if resumed else "hello", "call_id": call_id,
                             "state": entry.call.snapshot()})
-        while True:
-            raw = await ws.receive_text()
-            await _message(ws, entry, raw)
+        while not entry.expired:
+            frame = await ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            entry.touch()
+            await _message(ws, entry, service, frame.get("text"))
+        if entry.expired:
+            await ws.close(code=4408, reason="the call expired after being idle (live.idle_seconds)")
     except WebSocketDisconnect:
         pass
     finally:
         hub.leave(entry)
 
 
-async def _message(ws: WebSocket, entry: Any, raw: str) -> None:
+async def _error(ws: WebSocket, message: str, reply_to: Any = None) -> None:
+    await ws.send_json({"type": "error", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
+                        "message": message})
+
+
+async def _message(ws: WebSocket, entry: Entry, service: bool, raw: str | None) -> None:
     began = time.perf_counter()
+    if raw is None:
+        await _error(ws, "binary frames are not accepted: send each message as a JSON text frame")
+        return
     if len(raw) > MAX_MESSAGE:
-        await ws.send_json({"type": "error", "message": f"message over {MAX_MESSAGE} bytes"})
+        await _error(ws, f"message over {MAX_MESSAGE} bytes")
         return
     try:
         message = json.loads(raw)
     except ValueError as exc:
-        await ws.send_json({"type": "error", "message": f"not JSON: {exc}"})
+        await _error(ws, f"not JSON: {exc}")
+        return
+    except RecursionError:
+        await _error(ws, "the JSON is nested too deeply: send one flat object per message")
         return
     reply_to = message.get("id") if isinstance(message, dict) else None
     kind = message.get("type") if isinstance(message, dict) else None
     if kind == "start":
-        entry.agent_id = str(message.get("agent_id") or entry.agent_id or "")[:200] or None
-        entry.team = str(message.get("team") or entry.team or "")[:200] or None
-        await ws.send_json({"type": "ack", "reply_to": reply_to})
+        await _start(ws, entry, message, reply_to)
         return
     if kind == "end":
+        entry.fixed = True
         entry.call.ended = True
         await ws.send_json({"type": "ended", "reply_to": reply_to, "state": entry.call.snapshot()})
         return
     try:
         utterance = parse(message)
     except ValueError as exc:
-        await ws.send_json({"type": "error", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
-                            "message": str(exc)})
+        await _error(ws, str(exc), reply_to)
         return
+    entry.fixed = True   # a service stream that never said start stays unassigned (QA and admins see it)
     async with entry.lock:   # one call's utterances in order; other calls never wait on this lock
         events = entry.call.handle(utterance)
     took = (time.perf_counter() - began) * 1000
@@ -103,15 +160,29 @@ async def _message(ws: WebSocket, entry: Any, raw: str) -> None:
                         "took_ms": round(took, 3)})
 
 
-@router.get("/api/live/calls", tags=["live"], summary="Live calls and their state (leads: their team)")
-def live_calls(request: Request) -> dict[str, Any]:
+async def _start(ws: WebSocket, entry: Entry, message: dict[str, Any], reply_to: Any) -> None:
+    """The first start of a service stream names the call's agent and team; after that they are fixed."""
+    agent_id = str(message["agent_id"])[:200] if message.get("agent_id") else None
+    team = str(message["team"])[:200] if message.get("team") else None
+    if not entry.fixed:
+        entry.agent_id, entry.team, entry.fixed = agent_id, team, True
+    elif (agent_id is not None and agent_id != entry.agent_id) or (team is not None and team != entry.team):
+        await _error(ws, f"this call's agent and team are fixed ({entry.agent_id or 'none'}, team "
+                         f"{entry.team or 'none'}) and cannot be changed", reply_to)
+        return
+    await ws.send_json({"type": "ack", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
+                        "agent_id": entry.agent_id, "team": entry.team})
+
+
+@router.get("/api/live/calls", tags=["live"],
+            summary="Live calls you may watch (agents: their own; leads: their team; QA, admins: all), paged")
+def live_calls(request: Request, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
     hub: Hub = request.app.state.hub
-    user = optional_user(request)
-    if user is None:
-        raise ApiError(401, "not_logged_in", "log in first")
-    if user.role is UserRole.AGENT:
-        raise ApiError(403, "forbidden", "the live view is for leads, QA and admins")
-    return {"calls": hub.snapshots(team=user.team, everything=user.sees_all)}
+    return hub.feed(agent_id=user.agent_id if user.role is UserRole.AGENT else None,
+                    team=user.team if user.role is UserRole.LEAD else None, everything=user.sees_all,
+                    limit=limit, offset=offset)
+
 
 @router.get("/live", include_in_schema=False)
 def live_page(request: Request) -> HTMLResponse:
@@ -119,3 +190,4 @@ def live_page(request: Request) -> HTMLResponse:
     if user.role is UserRole.AGENT:
         raise PageError(404, "The live view is for leads, QA and admins.")
     return render(request, "live.html", user)
+

@@ -21,7 +21,7 @@ from heard.scorecards.definition import Scorecard
 from heard.scorecards.report import summarise
 from heard.scorecards.service import latest_scores
 from heard.web import views
-from heard.web.deps import PageError, get_store, page_user, read_form
+from heard.web.deps import LoginRefused, PageError, get_store, log_in, log_out, page_user, read_form
 from heard.web.render import LABELS, flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,22 +59,23 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 @router.post("/login")
 async def login_post(request: Request) -> Response:
     form = await read_form(request)
-    store = get_store(request)
-    user = accounts.authenticate(store, form.get("username", ""), form.get("password", ""))
-    if user is None:
-        accounts.audit(store, None, "login_failed", "user", form.get("username", "")[:200])
-        return render(request, "login.html", None, status=401, next=form.get("next", "/"),
-                      error="Wrong username or password.")
-    request.session.clear()
-    request.session.update({"user_id": user.id, "csrf": secrets.token_urlsafe(24)})
-    accounts.audit(store, user, "login", "user", user.username)
+    try:
+        log_in(request, form.get("username", "")[:200], form.get("password", "")[:1000])
+    except LoginRefused as exc:
+        message = "Wrong username or password." if exc.status == 401 else \
+            f"Too many failed logins. Try again in {exc.retry_after} seconds."
+        request.session.setdefault("csrf", secrets.token_urlsafe(24))
+        response = render(request, "login.html", None, status=exc.status, next=form.get("next", "/"), error=message)
+        if exc.retry_after:
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
     target = form.get("next", "/")
     return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", 303)
 
 @router.post("/logout")
 async def logout_post(request: Request) -> Response:
     await read_form(request)
-    request.session.clear()
+    log_out(request)
     return RedirectResponse("/login", 303)
 
 @router.get("/")
@@ -103,7 +104,7 @@ def calls_page(request: Request) -> HTMLResponse:
     return render(request, "calls.html", user, rows=rows, total=total, filters=filters, params=params,
                   options=options, behaviours=[*BEHAVIOURS, "early_acknowledgement"])
 
-@router.get("/calls/{call_id}")
+@router.get("/calls/{call_id:path}")
 def call_page(request: Request, call_id: str) -> HTMLResponse:
     user = page_user(request)
     store = get_store(request)
@@ -129,7 +130,7 @@ def call_page(request: Request, call_id: str) -> HTMLResponse:
                   evaluations=evals, findings=findings,
                   result=views.result_of(score["automatic"]) if score else None)
 
-@router.post("/calls/{call_id}/evaluate")
+@router.post("/calls/{call_id:path}/evaluate")
 async def evaluate_post(request: Request, call_id: str) -> Response:
     user = page_user(request)
     await read_form(request)
@@ -141,10 +142,18 @@ async def evaluate_post(request: Request, call_id: str) -> Response:
         raise PageError(404, str(exc)) from None
     return RedirectResponse(f"/evaluations/{started['id']}", 303)
 
-@router.get("/evaluations/{evaluation_id}")
-def evaluation_page(request: Request, evaluation_id: int) -> HTMLResponse:
+def _evaluation_id(raw: str) -> int:
+    """A page's evaluation id: anything that is not a stored id's shape is simply not found (never a 500)."""
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:12]) <= 2**31 - 1 or len(raw) > 10:
+        raise PageError(404, f"There is no evaluation {raw[:40]} that you can see.")
+    return int(raw)
+
+
+@router.get("/evaluations/{raw_id}")
+def evaluation_page(request: Request, raw_id: str) -> HTMLResponse:
     user = page_user(request)
     store = get_store(request)
+    evaluation_id = _evaluation_id(raw_id)
     try:
         ev = evaluations.get(store, user, evaluation_id)
     except evaluations.NotFound:
@@ -160,28 +169,33 @@ def evaluation_page(request: Request, evaluation_id: int) -> HTMLResponse:
                   final=final, is_agent=user.role is UserRole.AGENT and user.agent_id == ev["agent_id"],
                   is_evaluator=ev["evaluator"] == user.username or user.role is UserRole.ADMIN)
 
-async def _eval_action(request: Request, evaluation_id: int, action: str, item: str | None = None) -> Response:
+async def _eval_action(request: Request, raw_id: str, action: str, item: str | None = None) -> Response:
     user = page_user(request)
+    evaluation_id = _evaluation_id(raw_id)
     form = await read_form(request)
     store = get_store(request)
     anchor = ""
+    raw = form.get("version", "")
+    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None  # the page as it was loaded
     try:
         if action == "item" and item is not None:
-            evaluations.answer(store, user, evaluation_id, item, form.get("answer", ""), form.get("comment"))
+            evaluations.answer(store, user, evaluation_id, item, form.get("answer", ""), form.get("comment"),
+                               version=version)
             flash(request, f"Saved {item}.")
             anchor = f"#item-{item}"
         elif action == "submit":
-            evaluations.submit(store, user, evaluation_id)
+            evaluations.submit(store, user, evaluation_id, version=version)
             flash(request, "Evaluation submitted. The agent can now acknowledge or dispute it.")
         elif action == "acknowledge":
-            evaluations.acknowledge(store, user, evaluation_id)
+            evaluations.acknowledge(store, user, evaluation_id, version=version)
             flash(request, "Thanks, you acknowledged this evaluation.")
         elif action == "dispute":
-            evaluations.dispute(store, user, evaluation_id, form.get("reason", ""), form.get("item") or None)
+            evaluations.dispute(store, user, evaluation_id, form.get("reason", ""), form.get("item") or None,
+                                version=version)
             flash(request, "Your dispute was sent to your team lead.")
         elif action == "resolve":
             changes = {form["item"]: form["answer"]} if form.get("item") and form.get("answer") else {}
-            evaluations.resolve(store, user, evaluation_id, form.get("resolution", ""), changes)
+            evaluations.resolve(store, user, evaluation_id, form.get("resolution", ""), changes, version=version)
             flash(request, "Dispute resolved.")
     except evaluations.NotFound as exc:
         raise PageError(404, str(exc)) from None
@@ -191,17 +205,17 @@ async def _eval_action(request: Request, evaluation_id: int, action: str, item: 
         flash(request, str(exc), "error")
     return RedirectResponse(f"/evaluations/{evaluation_id}{anchor}", 303)
 
-@router.post("/evaluations/{evaluation_id}/items/{item}")
-async def eval_item(request: Request, evaluation_id: int, item: str) -> Response:
-    return await _eval_action(request, evaluation_id, "item", item)
+@router.post("/evaluations/{raw_id}/items/{item}")
+async def eval_item(request: Request, raw_id: str, item: str) -> Response:
+    return await _eval_action(request, raw_id, "item", item)
 
-@router.post("/evaluations/{evaluation_id}/{action}")
-async def eval_step(request: Request, evaluation_id: int, action: str) -> Response:
+@router.post("/evaluations/{raw_id}/{action}")
+async def eval_step(request: Request, raw_id: str, action: str) -> Response:
     if action not in ("submit", "acknowledge", "dispute", "resolve"):
         raise PageError(404, "No such action.")
-    return await _eval_action(request, evaluation_id, action)
+    return await _eval_action(request, raw_id, action)
 
-@router.get("/agents/{agent_id}")
+@router.get("/agents/{agent_id:path}")
 def agent_page(request: Request, agent_id: str) -> HTMLResponse:
     user = page_user(request)
     store = get_store(request)
@@ -231,7 +245,7 @@ def agent_page(request: Request, agent_id: str) -> HTMLResponse:
     return render(request, "agent.html", user, agent_id=agent_id, team=team, rows=rows, mine=mine,
                   behaviour_chart=behaviour_chart, score_chart=score_chart, evaluations=evals)
 
-@router.get("/teams/{team}")
+@router.get("/teams/{team:path}")
 def team_page(request: Request, team: str) -> HTMLResponse:
     user = page_user(request)
     store = get_store(request)
@@ -265,6 +279,41 @@ def team_page(request: Request, team: str) -> HTMLResponse:
                   weeks=all_weeks, summary=summary, card=card,
                   disputed=[d for d in disputed if d["team"] == team],
                   behaviours=[*BEHAVIOURS, "early_acknowledgement"])
+
+@router.get("/account")
+def account_page(request: Request) -> HTMLResponse:
+    user = page_user(request)
+    own = [t.public() for t in accounts.list_tokens(get_store(request), user) if t.username == user.username]
+    return render(request, "account.html", user, tokens=own)
+
+@router.post("/account/password")
+async def password_post(request: Request) -> Response:
+    user = page_user(request)
+    form = await read_form(request)
+    store = get_store(request)
+    try:
+        accounts.change_password(store, user, form.get("current_password", "")[:1000],
+                                 form.get("new_password", "")[:1000])
+    except HeardError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse("/account", 303)
+    accounts.audit(store, user, "change_password", "user", user.username)
+    log_out(request)
+    flash(request, "Your password is changed and every session and token you had has ended. Log in again.")
+    return RedirectResponse("/login", 303)
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def token_revoke_post(request: Request, token_id: str) -> Response:
+    user = page_user(request)
+    await read_form(request)
+    store = get_store(request)
+    mine = {t.id: t for t in accounts.list_tokens(store, user) if t.username == user.username}
+    if not token_id.isdigit() or len(token_id) > 10 or int(token_id) not in mine:
+        raise PageError(404, "There is no such token of yours.")
+    accounts.revoke_token(store, user, int(token_id))
+    accounts.audit(store, user, "revoke_token", "token", token_id, owner=user.username)
+    flash(request, f"Revoked the token “{mine[int(token_id)].name}”.")
+    return RedirectResponse("/account", 303)
 
 @router.get("/disputes")
 def disputes_page(request: Request) -> HTMLResponse:

@@ -38,8 +38,14 @@
   if (!table) { return; }
   var body = table.querySelector("tbody");
   function cell(text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) { td.className = cls; } return td; }
-  function draw(calls) {
-    document.getElementById("live-count").textContent = calls.length + " call(s)";
+  var page = 50, offset = 0, total = 0;
+  function draw(feed) {
+    var calls = feed.calls || [];
+    total = feed.total || 0;
+    document.querySelectorAll("[data-live-page]").forEach(function (b) { b.hidden = total <= page; });
+    document.getElementById("live-count").textContent = total + " call(s)" +
+      (feed.needs_attention ? " · " + feed.needs_attention + " need attention" : "") +
+      (total > calls.length ? " · showing " + (offset + 1) + "–" + (offset + calls.length) : "");
     body.innerHTML = "";
     if (!calls.length) { var tr = document.createElement("tr"); tr.appendChild(cell("No live calls yet.", "muted")); tr.firstChild.colSpan = 9; body.appendChild(tr); return; }
     calls.forEach(function (c) {
@@ -62,11 +68,17 @@
     });
   }
   function poll() {
-    fetch(table.getAttribute("data-live-feed"), {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.json() : {calls: []}; })
-      .then(function (d) { draw(d.calls); })
+    fetch(table.getAttribute("data-live-feed") + "?limit=" + page + "&offset=" + offset, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : {calls: [], total: 0}; })
+      .then(function (d) { draw(d); })
       .catch(function () {})
       .finally(function () { setTimeout(poll, 1000); });
   }
+  document.querySelectorAll("[data-live-page]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var next = offset + page * Number(b.getAttribute("data-live-page"));
+      if (next >= 0 && next < Math.max(total, 1)) { offset = next; }
+    });
+  });
   poll();
 })();
