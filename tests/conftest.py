@@ -70,6 +70,18 @@ def store(db_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
+def world(db_url: str) -> Iterator[Store]:
+    """The small contact center of tests/web_world.py (calls analysed and scored, one user per role), on each
+    kind of database."""
+    from tests.web_world import build
+
+    s = Store.open(db_url)
+    build(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'heard.db'}")
     yield s

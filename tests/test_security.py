@@ -30,14 +30,6 @@ from tests.web_world import PASSWORD, build
 WORRIED = "I was charged twice and my rent is due Friday, my card number is 4111 1111 1111 1111, I'm worried."
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[Store]:
-    store = Store.open(db_url)
-    build(store)
-    yield store
-    store.close()
-
-
 @pytest.fixture(scope="module")
 def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('sec') / 'heard.db'}")

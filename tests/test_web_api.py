@@ -6,22 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
 from heard.store import Store
 from heard.web.app import create_app
-from tests.web_world import CALLS, PASSWORD, USERS, build, visible
-
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[Store]:
-    store = Store.open(db_url)
-    build(store)
-    yield store
-    store.close()
+from tests.web_world import CALLS, PASSWORD, USERS, visible
 
 
 def client(store: Store, username: str | None = None) -> TestClient:
