@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from heard.store import Store
 from tests.browser import chromium, login, serving, shot
@@ -165,3 +165,89 @@ def test_account_page_in_a_browser(server: str, browser: Browser) -> None:
     expect(page.locator(".chart .main-svg").first).to_be_visible()     # plotly draws under the CSP
     assert violations == []
     page.close()
+
+
+def test_blind_calibration_session_in_a_browser(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> None:
+    """Two evaluators and an expert score the same calls blind; nobody sees another's answers before submitting;
+    the results page shows per-item alpha and the turns where answers split; the agreed note reaches the
+    evaluation page."""
+    from heard.auth.accounts import add_user
+
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('cal') / 'heard.db'}")
+    build(store)
+    add_user(store, "quincy", PASSWORD, "qa")
+    plan = {  # rater -> (call, item) -> (answer, turn); every other item n/a
+        "quinn": {("n-ana-1", "early_acknowledgement"): ("yes", None), ("n-ben-1", "early_acknowledgement"): ("no", 2),
+                  ("n-ben-1", "calm_at_end"): ("yes", None)},
+        "quincy": {("n-ana-1", "early_acknowledgement"): ("yes", None),
+                   ("n-ben-1", "early_acknowledgement"): ("yes", 4), ("n-ben-1", "calm_at_end"): ("yes", None)},
+        "ada": {("n-ana-1", "early_acknowledgement"): ("yes", None), ("n-ben-1", "early_acknowledgement"): ("no", 2),
+                ("n-ben-1", "calm_at_end"): ("yes", None)}}
+
+    def score(page: Page, username: str, session_url: str) -> None:
+        page.goto(session_url)
+        expect(page.locator("h1")).to_contain_text("November: acknowledgement")
+        for call_id in ("n-ana-1", "n-ben-1"):
+            form = page.locator(f"#call-{call_id} form")
+            form.evaluate("f => f.querySelectorAll('select').forEach(s => { s.value = 'na'; })")
+            for (cid, item), (value, turn) in plan[username].items():
+                if cid == call_id:
+                    form.locator(f"select[name='a:{item}']").select_option(value)
+                    if turn is not None:
+                        form.locator(f"input[name='t:{item}']").fill(str(turn))
+            form.locator("button[type=submit]").click()
+            page.wait_for_load_state("networkidle")
+        page.click("text=Submit my answers")
+        page.wait_for_load_state("networkidle")
+
+    with serving(store) as base:
+        lead = login(browser, base, "quinn")
+        lead.click("header >> text=Calibration")
+        lead.fill("input[name=name]", "November: acknowledgement")
+        lead.fill("textarea[name=calls]", "n-ana-1, n-ben-1")
+        lead.check("input[name=evaluators][value=quinn]")
+        lead.check("input[name=evaluators][value=quincy]")
+        lead.select_option("select[name=expert]", "ada")
+        lead.click("text=Create session")
+        lead.wait_for_load_state("networkidle")
+        session_url = lead.url
+        shot(lead, "11-calibration-sheet")
+        score(lead, "quinn", session_url)
+
+        other = login(browser, base, "quincy")
+        other.goto(session_url)
+        # Blind: quinn has submitted, yet quincy's sheet shows none of her answers, and no results.
+        assert other.locator("select option[selected]").count() == 0
+        other.goto(session_url + "/results")
+        expect(other.locator(".flash")).to_contain_text("submit your own answers first")
+        score(other, "quincy", session_url)
+        expert = login(browser, base, "ada")
+        score(expert, "ada", session_url)
+
+        lead.goto(session_url + "/results")
+        expect(lead.locator("text=3 of 3 raters submitted")).to_be_visible()
+        row = lead.locator("tr[data-item='early_acknowledgement']")
+        alpha = float(row.locator("td").nth(1).inner_text())
+        assert -1.0 <= alpha < 1.0                                   # they split, so alpha is below 1
+        split = lead.locator("#item-early_acknowledgement .split[data-split='n-ben-1']")
+        expect(split).to_contain_text("quincy yes")
+        expect(split.locator("a[href='/calls/n-ben-1#turn-2']")).to_be_visible()
+        expect(split.locator("a[href='/calls/n-ben-1#turn-4']")).to_be_visible()
+        lead.fill("#item-early_acknowledgement textarea[name=note]",
+                  "A feeling named back in the customer's own words; 'sorry for the inconvenience' alone is not it.")
+        lead.select_option("#item-early_acknowledgement select[name=call]", "n-ben-1")
+        lead.fill("#item-early_acknowledgement input[name=answer]", "no")
+        lead.click("#item-early_acknowledgement button[type=submit]")
+        lead.wait_for_load_state("networkidle")
+        shot(lead, "12-calibration-results", full_page=True)
+        # The note is guidance next to the item on every evaluation of this scorecard.
+        lead.goto(f"{base}/calls/s-kim-1")
+        lead.click("text=Evaluate this call")
+        lead.wait_for_load_state("networkidle")
+        guidance = lead.locator("#item-early_acknowledgement .guidance")
+        expect(guidance).to_contain_text("customer's own words")
+        guidance.scroll_into_view_if_needed()
+        shot(lead, "13-evaluation-guidance")
+        for page in (lead, other, expert):
+            page.close()
+    store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from rich.table import Table
 
 from heard.cli.base import State, fail, out, progress, read_calls, state_of
 from heard.errors import HeardError
+
+if TYPE_CHECKING:
+    from heard.accuracy.annomi_agreement import Spread
 
 commands = typer.Typer()
 
@@ -121,6 +124,58 @@ def eval_annomi(path: Annotated[Path, typer.Argument(help="AnnoMI-simple.csv.")]
     from heard.accuracy.datasets import read_annomi
 
     _run_eval("AnnoMI", read_annomi(path), limit)
+
+
+@accuracy_app.command("annomi-agreement")
+def annomi_agreement_cmd(
+        path: Annotated[Path, typer.Argument(help="AnnoMI-full.csv (with annotator ids).")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of a table.")] = False,
+        machine: Annotated[bool, typer.Option(help="Add heard as one more rater (--no-machine: humans only).")] = True,
+) -> None:
+    """Agreement on AnnoMI's 7 ten-annotator transcripts: annotators with each other, and heard with each of them."""
+    from heard.accuracy.annomi_agreement import agree, machine_ratings, read_raters
+    from heard.review.agreement import measure
+
+    try:
+        raters = read_raters(path)
+        if machine:
+            with progress(State(quiet=as_json), "heard rating the transcripts", len(raters.calls)) as tick:
+                machine_ratings(raters, on_call=tick)
+    except (HeardError, OSError) as exc:
+        fail(exc if isinstance(exc, HeardError) else HeardError(f"{path}: {exc}", hint="Pass AnnoMI-full.csv."))
+    report = agree(raters, measure)
+    if as_json:
+        print(json.dumps(report.public()))
+        return
+    out.print(f"AnnoMI-full.csv, transcripts {', '.join(report.transcripts)}: {report.utterances} therapist "
+              f"utterances aligned across {len(report.annotators)} annotators, {len(report.unaligned)} not aligned"
+              + (f"; heard's turn model {report.machine}" if report.machine else ""))
+    humans = Table(title="annotators with each other", title_justify="left", header_style="bold", box=None,
+                   padding=(0, 1))
+    for col in ("code", "units", "alpha", "Fleiss", "kappa, pairs [min-max]", "annotator's mean kappa", "exact",
+                "kappa with the others' majority"):
+        humans.add_column(col, justify="left" if col == "code" else "right")
+    heard = Table(title="heard with the annotators", title_justify="left", header_style="bold", box=None,
+                  padding=(0, 1))
+    for col in ("code", "kappa [min-max]", "exact [min-max]", "kappa, majority", "exact, majority"):
+        heard.add_column(col, justify="left" if col == "code" else "right")
+    for code in report.codes.values():
+        humans.add_row(code.code, str(code.units), _f(code.alpha), _f(code.fleiss), _spread(code.human_cohen),
+                       _spread(code.annotator_cohen), _f(code.exact), _spread(code.human_majority_cohen))
+        if code.machine_majority is not None:
+            heard.add_row(code.code, _spread(code.machine_cohen), _spread(code.machine_exact),
+                          _f(code.machine_majority.cohen), _f(code.machine_majority.exact))
+    out.print(humans)
+    if report.machine:
+        out.print(heard)
+
+
+def _f(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _spread(s: Spread) -> str:
+    return "–" if s.mean is None else f"{s.mean:.3f} [{s.min:.3f}-{s.max:.3f}]"
 
 
 @accuracy_app.command("corpus")

@@ -3,7 +3,8 @@
 Versioning: a scorecard is stored by name with a content digest. Scoring with a definition whose digest
 is new makes a new version when the latest one has scored calls (a used version never changes), and
 replaces the latest one in place while nothing has used it. Every score records the scorecard
-version, the analyser versions and the digests of the rules behind it.
+version, the analyser versions and the digests of the rules behind it, and the organisation's tuning of the
+automatic answers that was active (`tuning_id`, None for heard's defaults; see tuning.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from heard.errors import ConfigError, ConflictError, HeardError, StoreError
 from heard.model import Call, CallAnalysis
 from heard.runners.local import analyse_and_store
+from heard.scorecards import tuning
 from heard.scorecards.conditions import Facts
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.rules import RuleSet, evaluate_rules
@@ -157,9 +159,12 @@ def _analysis_key(analysis: CallAnalysis) -> str:
 
 def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[str] | None = None, *,
                  norms: dict[str, float] | None = None, analyse_missing: bool = True) -> Iterator[Scored]:
-    """Score stored calls (analysing any that have no analysis yet), saving each score; a failure skips one call."""
+    """Score stored calls (analysing any that have no analysis yet), saving each score; a failure skips one call.
+
+    The scorecard's active tuning (heard tune accept), if any, answers the items it tuned; each score records it."""
     card.check_rules(ruleset, card.name)
     version = register(store, card)
+    tuned = tuning.prepared_for(store, card, ruleset)
     wanted = list(ids) if ids is not None else store.call_ids()
     if analyse_missing:
         _analyse_missing(store, wanted)
@@ -179,8 +184,12 @@ def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[
                 yield Scored(call_id, error="the call has no analysis and it could not be analysed")
                 continue
             try:
-                automatic = answer_automatically(card, Facts(call, analysis, norms=norms), ruleset)
-                result = _save(store, version.id, card, call_id, analysis, rule_digests, automatic)
+                facts = Facts(call, analysis, norms=norms)
+                automatic = answer_automatically(card, facts, ruleset)
+                if tuned is not None:
+                    automatic = tuned.apply(card, facts, ruleset, automatic)
+                result = _save(store, version.id, card, call_id, analysis, rule_digests, automatic,
+                               tuned.id if tuned is not None else None)
             except HeardError as exc:
                 yield Scored(call_id, error=str(exc))
                 continue
@@ -188,7 +197,7 @@ def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[
 
 
 def _save(store: Store, card_id: int, card: Scorecard, call_id: str, analysis: CallAnalysis,
-          rule_digests: dict[str, str], automatic: list[Any]) -> Result:
+          rule_digests: dict[str, str], automatic: list[Any], tuning_id: int | None = None) -> Result:
     key = _analysis_key(analysis)
     now = _now()
     with store.engine.begin() as conn:
@@ -200,7 +209,7 @@ def _save(store: Store, card_id: int, card: Scorecard, call_id: str, analysis: C
         values = {"analysers": analysis.analysers, "rules": rule_digests,
                   "automatic": auto.model_dump(mode="json"), "final": final.model_dump(mode="json"),
                   "review": review, "auto_total": auto.total, "final_total": final.total,
-                  "auto_failed": final.auto_failed, "updated_at": now}
+                  "auto_failed": final.auto_failed, "tuning_id": tuning_id, "updated_at": now}
         if row is None:
             conn.execute(insert(scores).values(call_id=call_id, scorecard_id=card_id, analysis_key=key,
                                                created_at=now, **values))
@@ -267,7 +276,7 @@ def latest_scores(store: Store, scorecard: str, version: int | None = None) -> l
         out.append({"call_id": r.call_id, "agent": r.agent_id, "team": r.team, "queue": r.queue,
                     "scorecard": scorecard, "version": card_version, "analysers": r.analysers,
                     "automatic": Result.model_validate(r.automatic), "final": Result.model_validate(r.final),
-                    "review": r.review})
+                    "review": r.review, "tuning_id": r.tuning_id})
     return out
 
 

@@ -103,6 +103,7 @@ scores = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("call_id", "scorecard_id", "analysis_key", name="uq_scores_call_card_analysis"),
+    Column("tuning_id", Integer),   # the tuning (heard tune) that made the automatic answers; None: heard's own
 )
 Index("ix_scores_call", scores.c.call_id)
 
@@ -204,3 +205,71 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
 )
 Index("ix_audit_at", audit_log.c.at)
+
+# Calibration: a lead's session of calls that several evaluators (and optionally an expert) score blind.
+calibration_sessions = Table(
+    "calibration_sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("expert_id", Integer, ForeignKey("users.id")),
+    Column("state", String(16), nullable=False),          # open, closed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+)
+
+calibration_calls = Table(
+    "calibration_calls", metadata,
+    Column("session_id", Integer, ForeignKey("calibration_sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("automatic", JSON, nullable=False),           # the machine's answers when the session was made
+)
+
+calibration_raters = Table(
+    "calibration_raters", metadata,
+    Column("session_id", Integer, ForeignKey("calibration_sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("started_at", DateTime(timezone=True)),
+    Column("submitted_at", DateTime(timezone=True)),
+)
+
+calibration_answers = Table(
+    "calibration_answers", metadata,
+    Column("session_id", Integer, ForeignKey("calibration_sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("call_id", String(200), primary_key=True),
+    Column("item", String(200), primary_key=True),
+    Column("answer", String(20), nullable=False),
+    Column("comment", Text),
+    Column("turn", Integer),                              # the turn the rater points at, if any
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# "What good sounds like": the agreed answer and note a lead records for an item, shown next to it.
+item_guidance = Table(
+    "item_guidance", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scorecard", String(200), nullable=False),
+    Column("item", String(200), nullable=False),
+    Column("session_id", Integer, ForeignKey("calibration_sessions.id", ondelete="SET NULL")),
+    Column("call_id", String(200)),
+    Column("agreed_answer", String(20)),
+    Column("note", Text, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_item_guidance_item", item_guidance.c.scorecard, item_guidance.c.item)
+
+# This organisation's tuning of the automatic answers, learnt from evaluators' final answers (heard tune).
+tunings = Table(
+    "tunings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scorecard", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200)),
+    Column("model", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("state", String(16), nullable=False),          # proposed, active, retired
+    Column("activated_at", DateTime(timezone=True)),
+)

@@ -175,6 +175,14 @@ class PageError(Exception):
         self.status, self.message = status, message
 
 
+def page_id(raw: str, what: str) -> int:
+    """A numeric id from a page's path: anything that is not a stored id's shape is simply not found (never a
+    500 on a huge number, a sign or a letter)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= 2**31 - 1:
+        raise PageError(404, f"There is no {what} {raw[:40]} that you can see.")
+    return int(raw)
+
+
 class LoginNeeded(Exception):
     def __init__(self, path: str) -> None:
         super().__init__(path)

@@ -16,12 +16,12 @@ from heard.auth import accounts
 from heard.auth.accounts import UserRole
 from heard.empathy.lexicon import BEHAVIOURS
 from heard.errors import HeardError
-from heard.review import evaluations
+from heard.review import calibration, evaluations
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.report import summarise
 from heard.scorecards.service import latest_scores
 from heard.web import views
-from heard.web.deps import LoginRefused, PageError, get_store, log_in, log_out, page_user, read_form
+from heard.web.deps import LoginRefused, PageError, get_store, log_in, log_out, page_id, page_user, read_form
 from heard.web.render import LABELS, flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -143,10 +143,7 @@ async def evaluate_post(request: Request, call_id: str) -> Response:
     return RedirectResponse(f"/evaluations/{started['id']}", 303)
 
 def _evaluation_id(raw: str) -> int:
-    """A page's evaluation id: anything that is not a stored id's shape is simply not found (never a 500)."""
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:12]) <= 2**31 - 1 or len(raw) > 10:
-        raise PageError(404, f"There is no evaluation {raw[:40]} that you can see.")
-    return int(raw)
+    return page_id(raw, "evaluation")
 
 
 @router.get("/evaluations/{raw_id}")
@@ -165,8 +162,10 @@ def evaluation_page(request: Request, raw_id: str) -> HTMLResponse:
     card = _card(score["definition"]) if score else None
     automatic = {a["item"]: a for a in ev["automatic"]["answers"]}
     final = {a["item"]: a for a in ev["result"]["answers"]}
+    is_agent = user.role is UserRole.AGENT and user.agent_id == ev["agent_id"]
     return render(request, "evaluation.html", user, ev=ev, call=detail, card=card, automatic=automatic,
-                  final=final, is_agent=user.role is UserRole.AGENT and user.agent_id == ev["agent_id"],
+                  final=final, is_agent=is_agent, guidance=calibration.guidance(store, ev["scorecard"]),
+                  alignment=calibration.last_alignment_sentence(store, ev["evaluator"]) if is_agent else None,
                   is_evaluator=ev["evaluator"] == user.username or user.role is UserRole.ADMIN)
 
 async def _eval_action(request: Request, raw_id: str, action: str, item: str | None = None) -> Response:
@@ -308,7 +307,7 @@ async def token_revoke_post(request: Request, token_id: str) -> Response:
     await read_form(request)
     store = get_store(request)
     mine = {t.id: t for t in accounts.list_tokens(store, user) if t.username == user.username}
-    if not token_id.isdigit() or len(token_id) > 10 or int(token_id) not in mine:
+    if page_id(token_id, "token") not in mine:
         raise PageError(404, "There is no such token of yours.")
     accounts.revoke_token(store, user, int(token_id))
     accounts.audit(store, user, "revoke_token", "token", token_id, owner=user.username)
