@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,25 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'heard.db'}")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web world (tests/web_world.py) served by a real uvicorn on a free port, for a module's browser tests."""
+    from tests.browser import serving
+    from tests.web_world import build
+
+    s = Store.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'heard.db'}")
+    build(s)
+    with serving(s) as base:
+        yield base
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, shared by a module's browser tests."""
+    from tests.browser import chromium
+
+    with chromium() as b:
+        yield b

@@ -5,29 +5,13 @@ the agent disputes, the lead resolves. Screenshots of every page go to HEARD_SCR
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from heard.store import Store
-from tests.browser import chromium, login, serving, shot
+from tests.browser import login, serving, shot
 from tests.web_world import PASSWORD, build
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'heard.db'}")
-    build(store)
-    with serving(store) as base:
-        yield base
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_evaluate_dispute_resolve_in_a_browser(server: str, browser: Browser) -> None:
@@ -251,3 +235,49 @@ def test_blind_calibration_session_in_a_browser(tmp_path_factory: pytest.TempPat
         for page in (lead, other, expert):
             page.close()
     store.close()
+
+
+def test_coaching_plan_session_and_acknowledgement_in_a_browser(server: str, browser: Browser) -> None:
+    """A lead starts a plan for an agent, logs a 1:1 from it (a moment, an action, a follow-up date); the agent
+    adds to the action and acknowledges; the overdue follow-up shows on the lead's team page."""
+    from datetime import date, timedelta
+
+    lead = login(browser, server, "nora")
+    lead.goto(f"{server}/coaching/agents/ben")
+    expect(lead.locator("h1")).to_contain_text("Coaching ben")
+    lead.click("text=Start plan")
+    lead.wait_for_load_state("networkidle")
+    expect(lead.locator(".focus h2")).to_contain_text("Focus:")
+    expect(lead.locator(".moment.missed").first).to_be_visible()
+    expect(lead.locator(".moment.missed .replies li")).to_have_count(3)
+    shot(lead, "16-coaching-plan", full_page=True)
+    lead.locator("input[name=moment]").first.check()
+    lead.fill("textarea[name=notes]", "We listened to the billing call together; ben said the script felt safer.")
+    lead.fill("input[name=action]", "Name the customer's worry in their words before the fix.")
+    lead.fill("input[name=follow_up]", (date.today() - timedelta(days=1)).isoformat())
+    lead.click("text=Log session")
+    lead.wait_for_load_state("networkidle")
+    expect(lead.locator("h1")).to_contain_text("1:1 on")
+    session_url = lead.url
+    expect(lead.locator("text=not acknowledged yet")).to_be_visible()
+
+    agent = login(browser, server, "ben")
+    agent.click("header >> text=My coaching")
+    agent.wait_for_load_state("networkidle")
+    agent.locator(".card", has_text="Sessions").locator("a").first.click()
+    agent.wait_for_load_state("networkidle")
+    assert agent.url == session_url
+    agent.fill("input[name=agent_action]", "I'll pause after naming it and let them answer.")
+    agent.click("button:has-text('Acknowledge')")
+    agent.wait_for_load_state("networkidle")
+    expect(agent.locator("text=ben added:")).to_be_visible()
+    expect(agent.locator("text=acknowledged by ben")).to_be_visible()
+    shot(agent, "17-coaching-session-agent")
+
+    lead.goto(f"{server}/teams/north")
+    expect(lead.locator("text=Coaching follow-ups overdue")).to_be_visible()
+    lead.goto(session_url)
+    expect(lead.locator("text=ben added:")).to_be_visible()
+    shot(lead, "18-coaching-session-lead")
+    lead.close()
+    agent.close()

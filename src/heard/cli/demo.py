@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -30,6 +30,7 @@ def demo_cmd(
 ) -> None:
     """Import the bundled sample calls into a fresh embedded database, analyse and score them, print a report,
     create one user per role, and serve the dashboard on the demo data (--no-serve to stop after the report)."""
+    from heard.cli.coach import print_plan
     from heard.cli.scores import print_report
     from heard.insights.summary import agent_summary
     from heard.samples import SAMPLES_DIR
@@ -53,6 +54,7 @@ def demo_cmd(
         scored = list(score_stored(store, card, ruleset))
         score_summary = summarise(latest_scores(store, card.name), card, by="agent", which="automatic")
         logins = _demo_users(store)
+        coaching = _demo_plan(store)
         store.close()
     except HeardError as exc:
         fail(exc)
@@ -86,6 +88,11 @@ def demo_cmd(
     print_report(score_summary, card, "agent", f"Scorecard {card.name}: automatic answers, {len(scored)} calls"
                  + (f", {len(unscored)} not scored" if unscored else ""))
     out.print("[dim]The evaluator item (resolved) stays open until reviewed: heard review CALL resolved yes.[/dim]")
+    if coaching is not None:
+        out.print()
+        print_plan(coaching)
+        out.print(f"[dim]The lead nora started this plan; see it on the dashboard at /coaching, or run heard coach "
+                  f"{coaching['agent_id']}.[/dim]")
     if keep:
         out.print(f"Database kept at {keep}; try: heard --db {keep} score {calls[0].id}")
     else:
@@ -105,6 +112,20 @@ def demo_cmd(
         finally:
             if keep is None:
                 shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _demo_plan(store: Store) -> dict[str, Any] | None:
+    """A coaching plan, started by team north's lead (the demo's nora), for the north agent with the widest gap."""
+    from heard.auth.accounts import SYSTEM, find_user
+    from heard.coaching import plans
+
+    north = sorted({c.agent_id for c in store.iter_calls() if c.team == "north" and c.agent_id})
+    if not north:
+        return None
+    widest = max(north, key=lambda a: max(plans.choose_focus(store, a, "north").gaps.values()))
+    lead, _ = find_user(store, "nora")
+    plans.start_plan(store, lead, widest)
+    return plans.view(store, SYSTEM, widest)
 
 
 def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:

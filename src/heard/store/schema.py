@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -273,3 +274,38 @@ tunings = Table(
     Column("state", String(16), nullable=False),          # proposed, active, retired
     Column("activated_at", DateTime(timezone=True)),
 )
+
+# Coaching: one focus behaviour per agent at a time, and the 1:1 sessions held on it.
+coaching_plans = Table(
+    "coaching_plans", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent_id", String(200), nullable=False, index=False),
+    Column("team", String(200)),
+    Column("behaviour", String(64), nullable=False),
+    Column("target", Float, nullable=False),              # the weekly rate that completes the plan
+    Column("state", String(16), nullable=False),          # active, met, closed
+    Column("why", JSON, nullable=False),                  # the rates and weights the focus was chosen on
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_why", Text),
+)
+Index("ix_coaching_plans_agent", coaching_plans.c.agent_id)
+
+coaching_sessions = Table(
+    "coaching_sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("coaching_plans.id", ondelete="CASCADE"), nullable=False),
+    Column("coach_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("agent_id", String(200), nullable=False),
+    Column("held_at", DateTime(timezone=True), nullable=False),   # when it happened (or is scheduled)
+    Column("notes", Text, nullable=False),
+    Column("moments", JSON, nullable=False),              # [{call_id, turn}] discussed
+    Column("action", Text, nullable=False),               # agreed by both; the coach's words
+    Column("agent_action", Text),                         # what the agent added to it (co-created)
+    Column("follow_up", Date),
+    Column("followed_up_at", DateTime(timezone=True)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_coaching_sessions_agent", coaching_sessions.c.agent_id)

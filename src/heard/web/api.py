@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from heard.auth import accounts
 from heard.auth.accounts import User, UserRole
+from heard.coaching import feedback
 from heard.csvcell import safe_row
 from heard.review import evaluations
 from heard.store import Store
@@ -304,6 +305,18 @@ def get_audit(user: CurrentUser, store: StoreDep, limit: Annotated[int, Query(ge
     if user.role is not UserRole.ADMIN:
         raise ApiError(403, "forbidden", "only admins read the audit log")
     return {"entries": accounts.audit_entries(store, limit, offset)}
+
+class FeedbackIn(BaseModel):
+    text: str = Field(min_length=1, max_length=10000, description="an evaluation comment, coaching note or dispute "
+                      "answer")
+    moment: bool = Field(default=False, description="the text is attached to a moment in a call already")
+
+
+@router.post("/api/feedback/check", tags=["coaching"],
+             summary="Advice on written feedback: judgemental or absolute phrasing, labels about the person, no "
+                     "specific moment, no recognition, no question; each with why and rewrites")
+def feedback_check(body: FeedbackIn, user: CurrentUser) -> dict[str, Any]:
+    return feedback.check(body.text, moment_hint=body.moment).to_dict()
 
 @router.get("/api/health", tags=["meta"], summary="Liveness check")
 def health() -> dict[str, str]:

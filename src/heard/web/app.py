@@ -28,7 +28,7 @@ from heard.errors import HeardError
 from heard.live.engine import LiveSettings
 from heard.live.hub import Hub
 from heard.store import Store
-from heard.web import api, calibration, live, pages
+from heard.web import api, calibration, coaching, live, pages, roleplay
 from heard.web.deps import (
     CODES,
     ERRORS,
@@ -43,7 +43,9 @@ from heard.web.guard import BodyLimit, SecurityHeaders
 from heard.web.render import HERE, render
 
 # One router module per area; a new area (calibration, coaching, insights...) adds its module here.
-ROUTERS: list[APIRouter] = [api.router, live.router, calibration.router, pages.router]
+# roleplay before pages: its /calls/{id}/moments must win over the call page's /calls/{id:path}.
+ROUTERS: list[APIRouter] = [api.router, live.router, calibration.router, coaching.router, roleplay.router,
+                            pages.router]
 
 
 def create_app(store: Store, *, secret: str | None = None, web: WebSettings | None = None,

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from heard.auth import accounts
 from heard.auth.accounts import UserRole
+from heard.coaching import plans
 from heard.empathy.lexicon import BEHAVIOURS
 from heard.errors import HeardError
 from heard.review import calibration, evaluations
@@ -274,7 +275,8 @@ def team_page(request: Request, team: str) -> HTMLResponse:
         pass
     disputed = evaluations.list_evaluations(store, user, state="disputed")
     accounts.audit(store, user, "view", "team", team)
-    return render(request, "team.html", user, team=team, rows=rows, rates=rates, trend=trend,
+    overdue = [o for o in plans.overdue(store, user) if o["agent_id"] in agents]
+    return render(request, "team.html", user, team=team, rows=rows, rates=rates, trend=trend, overdue=overdue,
                   weeks=all_weeks, summary=summary, card=card,
                   disputed=[d for d in disputed if d["team"] == team],
                   behaviours=[*BEHAVIOURS, "early_acknowledgement"])

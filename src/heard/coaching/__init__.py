@@ -1,0 +1,1 @@
+"""Coaching: plans, sessions, role-play packs and feedback help, built on what heard measures."""
