@@ -125,6 +125,13 @@ class Focus:
     team_calls: int
     weight: float
     gaps: dict[str, float] = field(default_factory=dict)
+    agent_rates: dict[str, float] = field(default_factory=dict)   # every behaviour, not only the focus
+    team_rates: dict[str, float] = field(default_factory=dict)
+
+    def on(self, behaviour: str) -> Focus:
+        """The same rates, with another behaviour as the focus (the coach's choice)."""
+        return Focus(behaviour, self.agent_rates[behaviour], self.team_rates[behaviour], self.agent_calls,
+                     self.team_calls, WEIGHTS[behaviour], self.gaps, self.agent_rates, self.team_rates)
 
     def sentence(self, agent_id: str, team: str | None) -> str:
         return (f"{agent_id} was {LABELS.get(self.behaviour, self.behaviour)} on {self.agent_rate:.0%} of their "
@@ -134,18 +141,26 @@ class Focus:
                 f"outcomes will replace them).")
 
 
-def _recent_calls(store: Store, *, agent_id: str | None = None, team: str | None = None,
-                  since: datetime | None = None) -> list[Call]:
+def _ids(store: Store, *, agent_id: str | None = None, team: str | None = None) -> list[str]:
+    """The ids of an agent's (or a team's) calls."""
     query = select(calls_table.c.id)
     if agent_id is not None:
         query = query.where(calls_table.c.agent_id == agent_id)
     if team is not None:
         query = query.where(calls_table.c.team == team)
-    if since is not None:
-        query = query.where(calls_table.c.started_at >= since)
     with store.engine.connect() as conn:
-        ids = [r.id for r in conn.execute(query.order_by(calls_table.c.id))]
-    return list(store.iter_calls(ids))
+        return [r.id for r in conn.execute(query.order_by(calls_table.c.id))]
+
+
+def _found_by_start(store: Store, agent_id: str, behaviour: str) -> list[tuple[datetime, bool]]:
+    """For each of the agent's analysed calls with a start time: when it started, and whether the behaviour was
+    found (read from the stored summaries, not the calls)."""
+    with store.engine.connect() as conn:
+        starts = {r.id: aware(r.started_at) for r in conn.execute(
+            select(calls_table.c.id, calls_table.c.started_at).where(calls_table.c.agent_id == agent_id,
+                                                                     calls_table.c.started_at.is_not(None)))}
+    summaries = store.latest_summaries(list(starts))
+    return [(starts[i], behaviour in (summary.get("behaviours") or [])) for i, summary in summaries.items()]
 
 
 def rates(store: Store, ids: Sequence[str]) -> tuple[dict[str, float], int]:
@@ -160,8 +175,8 @@ def choose_focus(store: Store, agent_id: str, team: str | None,
                  weights: dict[str, float] | None = None) -> Focus:
     """The behaviour with the largest weighted gap between the agent and the team (ties: the order of WEIGHTS)."""
     weights = weights or WEIGHTS
-    mine = [c.id for c in _recent_calls(store, agent_id=agent_id)]
-    theirs = [c.id for c in _recent_calls(store, team=team)] if team else mine
+    mine = _ids(store, agent_id=agent_id)
+    theirs = _ids(store, team=team) if team else mine
     my_rates, n_mine = rates(store, mine)
     team_rates, n_team = rates(store, theirs)
     if n_mine == 0:
@@ -170,7 +185,8 @@ def choose_focus(store: Store, agent_id: str, team: str | None,
     best = max(gaps, key=lambda b: (gaps[b], -list(weights).index(b)))
     if gaps[best] == 0:   # at or above the team everywhere: the weakest behaviour by absolute rate
         best = min(weights, key=lambda b: (my_rates[b] - 1.0) * weights[b] + list(weights).index(b) * 1e-6)
-    return Focus(best, my_rates[best], team_rates[best], n_mine, n_team, weights.get(best, 0.5), gaps)
+    return Focus(best, my_rates[best], team_rates[best], n_mine, n_team, weights.get(best, 0.5), gaps, my_rates,
+                 team_rates)
 
 
 def _customer_before(call: Call, turn: int) -> int | None:
@@ -190,7 +206,7 @@ def _moment(call: Call, customer: int | None, agent: int | None, score: float) -
 
 
 def moments(store: Store, agent_id: str, behaviour: str, *, missed: int = 3, best: int = 2,
-            since: datetime | None = None) -> tuple[list[Moment], list[Moment]]:
+            ) -> tuple[list[Moment], list[Moment]]:
     """Missed and best moments for a behaviour, from this agent's own calls only (newest calls first).
 
     Best: agent turns where the behaviour was found, most confident first, with the customer's turn before.
@@ -199,7 +215,7 @@ def moments(store: Store, agent_id: str, behaviour: str, *, missed: int = 3, bes
     agent never did it."""
     found_missed: list[Moment] = []
     found_best: list[Moment] = []
-    for call in sorted(_recent_calls(store, agent_id=agent_id, since=since),
+    for call in sorted(store.iter_calls(_ids(store, agent_id=agent_id)),
                        key=lambda c: (c.started_at or datetime.min.replace(tzinfo=UTC), c.id), reverse=True):
         if call.agent_id != agent_id:
             continue
@@ -314,11 +330,7 @@ def start_plan(store: Store, coach: User, agent_id: str, *, behaviour: str | Non
     if behaviour is not None and behaviour != focus.behaviour:
         if behaviour not in WEIGHTS:
             raise CoachingError(f"unknown behaviour {behaviour!r}", hint=f"One of: {', '.join(WEIGHTS)}.")
-        my_rates, n_mine = rates(store, [c.id for c in _recent_calls(store, agent_id=agent_id)])
-        team_rates, n_team = rates(store, [c.id for c in _recent_calls(store, team=team)]) if team else (my_rates,
-                                                                                                       n_mine)
-        focus = Focus(behaviour, my_rates[behaviour], team_rates[behaviour], n_mine, n_team,
-                      WEIGHTS[behaviour], focus.gaps)
+        focus = focus.on(behaviour)
         chosen_by = "the coach"
     else:
         chosen_by = "the largest weighted gap"
@@ -347,19 +359,14 @@ def _team_of(store: Store, agent_id: str) -> str | None:
 def progress(store: Store, plan: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
     """The behaviour's weekly rate in the agent's calls, and whether the target is met: the rate over the last
     RECENT_DAYS reaches the target over at least MIN_CALLS * 2 calls."""
-    calls = [c for c in _recent_calls(store, agent_id=plan["agent_id"]) if c.started_at is not None]
-    summaries = store.latest_summaries([c.id for c in calls])
+    found = _found_by_start(store, plan["agent_id"], plan["behaviour"])
     weeks: dict[str, list[int]] = {}
-    for c in calls:
-        if c.id not in summaries or c.started_at is None:
-            continue
-        iso = c.started_at.isocalendar()
-        weeks.setdefault(f"{iso.year}-W{iso.week:02d}", []).append(int(plan["behaviour"] in
-                                                                       summaries[c.id].get("behaviours", [])))
+    for started, hit in found:
+        iso = started.isocalendar()
+        weeks.setdefault(f"{iso.year}-W{iso.week:02d}", []).append(int(hit))
     series = [{"week": w, "rate": sum(v) / len(v), "calls": len(v)} for w, v in sorted(weeks.items())]
     end = datetime.combine(today or _now().date(), datetime.max.time(), tzinfo=UTC)
-    recent = [int(plan["behaviour"] in summaries[c.id].get("behaviours", [])) for c in calls
-              if c.id in summaries and c.started_at and end - timedelta(days=RECENT_DAYS) <= aware(c.started_at) <= end]
+    recent = [int(hit) for started, hit in found if end - timedelta(days=RECENT_DAYS) <= started <= end]
     rate = sum(recent) / len(recent) if recent else None
     enough = len(recent) >= MIN_CALLS * 2
     return {"weeks": series, "recent_rate": rate, "recent_calls": len(recent), "target": plan["target"],
@@ -408,10 +415,7 @@ def view(store: Store, user: User, agent_id: str, *, today: date | None = None) 
             round(min(0.95, max(focus.team_rate, 0.6)), 2)
     else:
         behaviour, sentence, target = plan["behaviour"], plan["why"]["sentence"], plan["target"]
-    since = _now() - timedelta(days=RECENT_DAYS * 3)
     missed, best = moments(store, agent_id, behaviour)
-    if not missed and not best:
-        missed, best = moments(store, agent_id, behaviour, since=since)
     return {"agent_id": agent_id, "team": team, "plan": plan, "behaviour": behaviour,
             "label": LABELS.get(behaviour, behaviour), "why": sentence, "target": target,
             "missed": [dict(m.public(), replies=better_replies(behaviour, m.customer, agent_words=m.agent))
@@ -517,15 +521,9 @@ def effect(store: Store, session: dict[str, Any], *, window_days: int = RECENT_D
     """The behaviour's rate in the agent's calls in the `window_days` before the session and since it, the
     difference with its 95% interval (Newcombe's method, statsmodels), and the calls behind each side."""
     held = datetime.fromisoformat(session["held_at"])
-    calls = [c for c in _recent_calls(store, agent_id=session["agent_id"]) if c.started_at is not None]
-    summaries = store.latest_summaries([c.id for c in calls])
-
-    def found(c: Call) -> bool:
-        return session["behaviour"] in summaries.get(c.id, {}).get("behaviours", [])
-
-    before = [found(c) for c in calls if c.id in summaries and c.started_at is not None and
-              held - timedelta(days=window_days) <= aware(c.started_at) < held]
-    after = [found(c) for c in calls if c.id in summaries and c.started_at is not None and aware(c.started_at) >= held]
+    found = _found_by_start(store, session["agent_id"], session["behaviour"])
+    before = [hit for started, hit in found if held - timedelta(days=window_days) <= started < held]
+    after = [hit for started, hit in found if started >= held]
     out: dict[str, Any] = {"behaviour": session["behaviour"], "before_calls": len(before), "after_calls": len(after),
                            "before_rate": sum(before) / len(before) if before else None,
                            "after_rate": sum(after) / len(after) if after else None,

@@ -19,13 +19,9 @@ router = APIRouter()
 SessionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="calibration session id")]
 
 
-def _session_id(raw: str) -> int:
-    return page_id(raw, "calibration session")
-
-
 def _page_session(request: Request, user: User, raw: str) -> calibration.Session:
     try:
-        return calibration.get(get_store(request), user, _session_id(raw))
+        return calibration.get(get_store(request), user, page_id(raw, "calibration session"))
     except calibration.CalibrationError:
         raise PageError(404, f"There is no calibration session {raw[:40]} that you can see.") from None
 
@@ -55,13 +51,12 @@ def list_page(request: Request) -> HTMLResponse:
 @router.post("/calibration", include_in_schema=False)
 async def create_post(request: Request) -> Response:
     user = page_user(request)
-    await read_form(request)          # the CSRF check first
-    form = await request.form()       # parsed once and cached: the repeated evaluators field
-    evaluators = [str(v) for v in form.getlist("evaluators")]
+    form = await read_form(request)
+    evaluators = form.getlist("evaluators")
     try:
-        session = calibration.create(get_store(request), user, str(form.get("name", "")),
-                                     str(form.get("calls", "")).replace("\n", ",").split(","), evaluators,
-                                     expert=str(form.get("expert") or "") or None)
+        session = calibration.create(get_store(request), user, form.get("name", ""),
+                                     form.get("calls", "").replace("\n", ",").split(","), evaluators,
+                                     expert=form.get("expert") or None)
     except (calibration.CalibrationError, calibration.NotAllowed, HeardError) as exc:
         flash(request, str(exc), "error")
         return RedirectResponse("/calibration", 303)

@@ -74,22 +74,21 @@ async def close_post(request: Request, raw_id: str) -> Response:
 @router.post("/coaching/plans/{raw_id}/sessions")
 async def session_post(request: Request, raw_id: str) -> Response:
     user = page_user(request)
-    await read_form(request)
-    form = await request.form()
+    form = await read_form(request)
     store = get_store(request)
     moments = []
     for value in form.getlist("moment"):
-        call_id, _, turn = str(value).rpartition("#")
+        call_id, _, turn = value.rpartition("#")
         moments.append({"call_id": call_id, "turn": int(turn) if turn.isdigit() else None})
-    raw_date = str(form.get("follow_up") or "")
+    raw_date = form.get("follow_up", "")
     try:
         follow_up = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
         follow_up = None
         flash(request, f"Follow-up {raw_date[:20]!r} is not a date (YYYY-MM-DD); none was set.", "error")
     try:
-        made = plans.log_session(store, user, page_id(raw_id, "coaching plan"), notes=str(form.get("notes", "")),
-                                 action=str(form.get("action", "")), moments_discussed=moments, follow_up=follow_up)
+        made = plans.log_session(store, user, page_id(raw_id, "coaching plan"), notes=form.get("notes", ""),
+                                 action=form.get("action", ""), moments_discussed=moments, follow_up=follow_up)
     except plans.CoachingError as exc:
         flash(request, str(exc), "error")
         return RedirectResponse("/coaching", 303)

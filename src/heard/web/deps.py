@@ -196,9 +196,22 @@ def page_user(request: Request) -> User:
     return user
 
 
-async def read_form(request: Request) -> dict[str, str]:
+class Form(dict[str, str]):
+    """A posted form: one value per field (the last), and every value of a repeated field (checkboxes)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self.lists: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self.lists.setdefault(key, []).append(value)
+
+    def getlist(self, key: str) -> list[str]:
+        return list(self.lists.get(key, []))
+
+
+async def read_form(request: Request) -> Form:
     """The posted form, after checking its CSRF token against the session's."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = Form([(k, str(v)) for k, v in (await request.form()).multi_items()])
     expected = request.session.get("csrf")
     # No CSRF token in the session (no cookie, or a cookie heard did not make) never matches anything.
     if not isinstance(expected, str) or len(expected) < 16 or \

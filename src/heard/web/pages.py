@@ -143,15 +143,11 @@ async def evaluate_post(request: Request, call_id: str) -> Response:
         raise PageError(404, str(exc)) from None
     return RedirectResponse(f"/evaluations/{started['id']}", 303)
 
-def _evaluation_id(raw: str) -> int:
-    return page_id(raw, "evaluation")
-
-
 @router.get("/evaluations/{raw_id}")
 def evaluation_page(request: Request, raw_id: str) -> HTMLResponse:
     user = page_user(request)
     store = get_store(request)
-    evaluation_id = _evaluation_id(raw_id)
+    evaluation_id = page_id(raw_id, "evaluation")
     try:
         ev = evaluations.get(store, user, evaluation_id)
     except evaluations.NotFound:
@@ -171,7 +167,7 @@ def evaluation_page(request: Request, raw_id: str) -> HTMLResponse:
 
 async def _eval_action(request: Request, raw_id: str, action: str, item: str | None = None) -> Response:
     user = page_user(request)
-    evaluation_id = _evaluation_id(raw_id)
+    evaluation_id = page_id(raw_id, "evaluation")
     form = await read_form(request)
     store = get_store(request)
     anchor = ""

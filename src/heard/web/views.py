@@ -61,10 +61,26 @@ def summary_of(analysis: CallAnalysis | None) -> dict[str, Any]:
     return analysis.summary() if analysis is not None else dict(EMPTY)
 
 
+_ROW = select(calls.c.id, calls.c.agent_id, calls.c.team, calls.c.queue, calls.c.reason, calls.c.started_at,
+              calls.c.channel, calls.c.n_turns)
+NO_SCORE = {"score": None, "auto_score": None, "auto_failed": None, "category": None}
+
+
+def _decorate(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Call rows with their latest score and stored summary (behaviours and flags) and an ISO start time."""
+    ids = [r["id"] for r in rows]
+    scored = _latest_scores(store, ids)
+    summaries = store.latest_summaries(ids)   # one query per 500 calls
+    for r in rows:
+        r.update(scored.get(r["id"], NO_SCORE))
+        r["started_at"] = r["started_at"].isoformat() if isinstance(r["started_at"], datetime) else None
+        r.update(summaries.get(r["id"], EMPTY))
+    return rows
+
+
 def call_rows(store: Store, user: User, filters: CallFilters) -> tuple[list[dict[str, Any]], int]:
     """The user's calls matching the filters, sorted, one page; and how many matched in all."""
-    query = select(calls.c.id, calls.c.agent_id, calls.c.team, calls.c.queue, calls.c.reason, calls.c.started_at,
-                   calls.c.channel, calls.c.n_turns).where(call_scope(user))
+    query = _ROW.where(call_scope(user))
     for column, value in ((calls.c.agent_id, filters.agent), (calls.c.team, filters.team),
                           (calls.c.queue, filters.queue)):
         if value:
@@ -75,17 +91,7 @@ def call_rows(store: Store, user: User, filters: CallFilters) -> tuple[list[dict
         rows = [r for r in rows if r["started_at"] is not None
                 and (filters.date_from is None or r["started_at"].date() >= filters.date_from)
                 and (filters.date_to is None or r["started_at"].date() <= filters.date_to)]
-    ids = [r["id"] for r in rows]
-    scored = _latest_scores(store, ids)
-    out = []
-    for r in rows:
-        r.update(scored.get(r["id"], {"score": None, "auto_score": None, "auto_failed": None, "category": None}))
-        r["started_at"] = r["started_at"].isoformat() if isinstance(r["started_at"], datetime) else None
-        out.append(r)
-    # The list shows each call's behaviours and flags: the stored summaries, in one query per 500 calls.
-    summaries = store.latest_summaries(ids)
-    for r in out:
-        r.update(summaries.get(r["id"], EMPTY))
+    out = _decorate(store, rows)
     if filters.min_score is not None:
         out = [r for r in out if r["score"] is not None and r["score"] >= filters.min_score]
     if filters.max_score is not None:
@@ -112,26 +118,17 @@ def iter_call_rows(store: Store, user: User, *, batch: int = 500) -> Iterator[di
     a time (keyset paging on the call id), so memory does not grow with the number of calls."""
     after: str | None = None
     while True:
-        query = (select(calls.c.id, calls.c.agent_id, calls.c.team, calls.c.queue, calls.c.reason,
-                        calls.c.started_at, calls.c.channel, calls.c.n_turns)
-                 .where(call_scope(user)).order_by(calls.c.id).limit(batch))
+        query = _ROW.where(call_scope(user)).order_by(calls.c.id).limit(batch)
         if after is not None:
             query = query.where(calls.c.id > after)
         with store.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
         if not rows:
             return
-        ids = [r["id"] for r in rows]
-        scored = _latest_scores(store, ids)
-        summaries = store.latest_summaries(ids)
-        for r in rows:
-            r.update(scored.get(r["id"], {"score": None, "auto_score": None, "auto_failed": None, "category": None}))
-            r["started_at"] = r["started_at"].isoformat() if isinstance(r["started_at"], datetime) else None
-            r.update(summaries.get(r["id"], EMPTY))
-            yield r
+        yield from _decorate(store, rows)
         if len(rows) < batch:
             return
-        after = ids[-1]
+        after = rows[-1]["id"]
 
 
 def score_of(store: Store, call_id: str) -> dict[str, Any] | None:
