@@ -79,7 +79,8 @@ def test_focus_is_the_largest_weighted_gap_and_explains_itself(team: Store) -> N
     assert "17% of their calls (6 calls) against 72% for team north (18 calls)" in sentence
     # The weights decide between gaps: weighting explaining far above acknowledging does not change a zero gap,
     # but a coach-supplied weighting that zeroes acknowledgement moves the focus elsewhere.
-    other = plans.choose_focus(team, "ana", "north", weights={**plans.WEIGHTS, "acknowledge_emotion": 0.0})
+    zeroed = plans.Weights({**plans.WEIGHTS, "acknowledge_emotion": 0.0})
+    other = plans.choose_focus(team, "ana", "north", weights=zeroed)
     assert other.behaviour != "acknowledge_emotion"
 
 

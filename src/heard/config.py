@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from heard.auth.policy import WebSettings
 from heard.errors import ConfigError
 from heard.ingest.base import IngestOptions
+from heard.insights.dataset import InsightsSettings
 from heard.live.engine import LiveSettings
 from heard.store import DEFAULT_URL
 
@@ -39,6 +40,7 @@ class Settings(BaseModel):
     live: LiveSettings = Field(default_factory=LiveSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     ingest: IngestOptions = Field(default_factory=IngestOptions)
+    insights: InsightsSettings = Field(default_factory=InsightsSettings)
     analysers: dict[str, dict[str, Any]] = Field(default_factory=dict, description="analyser name -> settings")
 
 

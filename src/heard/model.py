@@ -245,7 +245,19 @@ class CallAnalysis(_Strict):
             "opportunities": sum(f.kind == "opportunity" for f in found),
             "met": sum(f.kind == "opportunity" and f.label == "met" for f in found),
             "duration": duration.value if duration is not None else None,
+            "handoffs": sorted({f.label for f in found if f.kind == "handoff"}) if "handoff" in self.analysers
+            else None,   # None: the handoff analyser did not run, so unknown rather than none
+            "customer_start": self._value("sentiment_quarter", Role.CUSTOMER, "Q1"),
+            "customer_end": self._value("sentiment_quarter", Role.CUSTOMER, "Q4"),
+            "recovery": self._value("sentiment_recovery", Role.CUSTOMER),
+            "cues": sum(f.kind == "frustration_cue" for f in found) if "sentiment" in self.analysers else None,
         }
+
+    def _value(self, name: str, party: Role, label: str | None = None) -> float | None:
+        for m in self.metrics:
+            if m.name == name and m.party == party and m.label == label and m.value is not None:
+                return float(m.value)
+        return None
 
     def metric(self, name: str, party: Role | None = None) -> Metric | None:
         for m in self.metrics:

@@ -178,6 +178,55 @@ def _spread(s: Spread) -> str:
     return "–" if s.mean is None else f"{s.mean:.3f} [{s.min:.3f}-{s.max:.3f}]"
 
 
+@accuracy_app.command("uss")
+def accuracy_uss(
+        data: Annotated[Path, typer.Option(help="The folder holding USS's MWOZ.txt, SGD.txt, ReDial.txt and CCPE.txt "
+                                           "(a relative path is from the current folder: run in the heard checkout).")]
+        = Path("..", "shared", "data", "uss-user-satisfaction"),
+        limit: Annotated[int | None, typer.Option(min=1, help="Only the first N dialogues of each file.")] = None,
+        corpus: Annotated[list[str] | None, typer.Option(help="Only this corpus (MWOZ, SGD, ReDial or CCPE); "
+                                                         "repeat for more. Default: all four.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")] = False,
+) -> None:
+    """Does heard's customer sentiment track satisfaction? Correlation with USS's human satisfaction ratings."""
+    from heard.accuracy.uss import CORPORA, MEASURES, measure_dialogues, read_uss, steps
+
+    unknown = sorted(set(corpus or []) - set(CORPORA))
+    if unknown:
+        fail(HeardError(f"unknown corpus {', '.join(unknown)}", hint=f"Use one of: {', '.join(CORPORA)}."))
+    try:
+        corpora = read_uss(data, corpora=corpus or CORPORA, limit=limit)
+        with progress(State(quiet=as_json), "measuring USS", steps(corpora)) as tick:
+            report = measure_dialogues(corpora, on_step=tick)
+    except HeardError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(report))
+        return
+    for level, target in report["target"].items():
+        table = Table(title=f"{level} level: Spearman rho and Pearson r with {target}, 95% CI "
+                      f"({report['interval']})", title_justify="left", header_style="bold", box=None, padding=(0, 1))
+        for col in ("corpus", "measure", "rho", "95% CI", "r", "95% CI ", "pairs", "dialogues"):
+            table.add_column(col, justify="left" if col in ("corpus", "measure") else "right")
+        for group, figures in report["corpora"].items():
+            for m in (m for m in MEASURES if m.level == level):
+                f = figures[level][m.key]
+                name = m.key if m.kind == "heard" else f"{m.key} ({m.kind})"
+                table.add_row(group, name, _f(f["spearman"]["estimate"]), _ci(f["spearman"]),
+                              _f(f["pearson"]["estimate"]), _ci(f["pearson"]), str(f["pairs"]), str(f["dialogues"]))
+            table.add_section()
+        out.print(table)
+    for m in MEASURES:
+        out.print(f"[bold]{m.key}[/bold]: {escape(m.what)}")
+    out.print("An interval is – when some resamples had no variation on one side (too few dialogues: raise --limit).")
+    for sentence in report["sentences"]:
+        out.print(escape(sentence))
+
+
+def _ci(figures: dict[str, Any]) -> str:
+    return "–" if figures["low"] is None else f"{figures['low']:.3f} to {figures['high']:.3f}"
+
+
 @accuracy_app.command("corpus")
 def accuracy_corpus(paths: Annotated[list[Path] | None, typer.Argument(
         help="Labelled corpus files (default: the test split's consensus gold in training/corpus/gold/).")] = None,

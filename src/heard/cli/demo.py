@@ -31,6 +31,7 @@ def demo_cmd(
     """Import the bundled sample calls into a fresh embedded database, analyse and score them, print a report,
     create one user per role, and serve the dashboard on the demo data (--no-serve to stop after the report)."""
     from heard.cli.coach import print_plan
+    from heard.cli.insights import print_findings
     from heard.cli.scores import print_report
     from heard.insights.summary import agent_summary
     from heard.samples import SAMPLES_DIR
@@ -54,6 +55,7 @@ def demo_cmd(
         scored = list(score_stored(store, card, ruleset))
         score_summary = summarise(latest_scores(store, card.name), card, by="agent", which="automatic")
         logins = _demo_users(store)
+        insights = _demo_insights(store)
         coaching = _demo_plan(store)
         store.close()
     except HeardError as exc:
@@ -88,6 +90,9 @@ def demo_cmd(
     print_report(score_summary, card, "agent", f"Scorecard {card.name}: automatic answers, {len(scored)} calls"
                  + (f", {len(unscored)} not scored" if unscored else ""))
     out.print("[dim]The evaluator item (resolved) stays open until reviewed: heard review CALL resolved yes.[/dim]")
+    out.print()
+    print_findings(insights)
+    out.print("[dim]The whole report: heard insights --out report.html, or /insights on the dashboard.[/dim]")
     if coaching is not None:
         out.print()
         print_plan(coaching)
@@ -126,6 +131,13 @@ def _demo_plan(store: Store) -> dict[str, Any] | None:
     lead, _ = find_user(store, "nora")
     plans.start_plan(store, lead, widest)
     return plans.view(store, SYSTEM, widest)
+
+
+def _demo_insights(store: Store) -> dict[str, Any]:
+    """Which behaviours went with better outcomes in the sample calls, kept so the coaching plan weighs by it."""
+    from heard.insights.report import InsightsScope, current
+
+    return current(store, InsightsScope(), by="demo")
 
 
 def _demo_users(store: Store) -> list[tuple[str, str, str, str]]:

@@ -30,7 +30,8 @@ def serve_cmd(
 
     try:
         settings = state_of(ctx).settings
-        serve(settings.store.url, host=host, port=port, live=settings.live, web=settings.web)
+        serve(settings.store.url, host=host, port=port, live=settings.live, web=settings.web,
+              insights_settings=settings.insights)
     except HeardError as exc:
         fail(exc)
 

@@ -117,6 +117,46 @@ class Moment:
 
 
 @dataclass
+class Weights:
+    """How much each behaviour counts when choosing a focus, and where that came from."""
+
+    values: dict[str, float]
+    source: str = "heard's default weights; insights on this organisation's outcomes will replace them"
+    reasons: dict[str, list[str]] = field(default_factory=dict)   # behaviour -> the findings behind its weight
+
+
+def outcome_weights(store: Store) -> Weights:
+    """heard's default weights, raised by half for a behaviour that went with better outcomes in this
+    organisation's own calls (an effect surviving the false-discovery correction, in the good direction) and
+    lowered by a quarter for one that went only with worse; from the newest insights run over every call (else
+    none: the defaults). Customer outcomes only: a behaviour that lengthens handle time is not weighed down for
+    it (heard never penalises taking time to be understood)."""
+    from heard.insights.effects import OUTCOME
+    from heard.insights.report import InsightsScope, latest
+
+    kept = latest(store, InsightsScope())
+    if kept is None:
+        return Weights(dict(WEIGHTS))
+    run, _, result = kept
+    values, reasons = dict(WEIGHTS), {}
+    for behaviour in WEIGHTS:
+        good: list[str] = []
+        bad: list[str] = []
+        for e in result.get("effects", []):
+            if e.get("exposure") != f"b_{behaviour}" or not e.get("survives") or e.get("outcome") not in OUTCOME \
+                    or e["outcome"] == "handle_time":
+                continue
+            better = (e["estimate"] > 0) == OUTCOME[e["outcome"]].higher_is_better
+            (good if better else bad).append(e["sentence"])
+        if good or bad:
+            values[behaviour] = round(WEIGHTS[behaviour] * (1.5 if good and not bad else 0.75 if bad and not good
+                                                            else 1.0), 3)
+            reasons[behaviour] = good + bad
+    return Weights(values, f"weights from this organisation's outcomes, insights run {run} of "
+                           f"{str(result.get('generated_at', '?'))[:10]}", reasons)
+
+
+@dataclass
 class Focus:
     behaviour: str
     agent_rate: float
@@ -127,18 +167,23 @@ class Focus:
     gaps: dict[str, float] = field(default_factory=dict)
     agent_rates: dict[str, float] = field(default_factory=dict)   # every behaviour, not only the focus
     team_rates: dict[str, float] = field(default_factory=dict)
+    weights: Weights = field(default_factory=lambda: Weights(dict(WEIGHTS)))
 
     def on(self, behaviour: str) -> Focus:
         """The same rates, with another behaviour as the focus (the coach's choice)."""
         return Focus(behaviour, self.agent_rates[behaviour], self.team_rates[behaviour], self.agent_calls,
-                     self.team_calls, WEIGHTS[behaviour], self.gaps, self.agent_rates, self.team_rates)
+                     self.team_calls, self.weights.values[behaviour], self.gaps, self.agent_rates, self.team_rates,
+                     self.weights)
 
     def sentence(self, agent_id: str, team: str | None) -> str:
-        return (f"{agent_id} was {LABELS.get(self.behaviour, self.behaviour)} on {self.agent_rate:.0%} of their "
+        text = (f"{agent_id} was {LABELS.get(self.behaviour, self.behaviour)} on {self.agent_rate:.0%} of their "
                 f"calls ({self.agent_calls} calls) against {self.team_rate:.0%} for team {team or '—'} "
                 f"({self.team_calls} calls). Of the gaps to the team, this one counts most once each behaviour is "
-                f"weighted by how much it matters (heard's default weights; insights on this organisation's "
-                f"outcomes will replace them).")
+                f"weighted by how much it matters ({self.weights.source}).")
+        reasons = self.weights.reasons.get(self.behaviour)
+        if reasons:
+            text += f" In this organisation's calls: {reasons[0]}"
+        return text
 
 
 def _ids(store: Store, *, agent_id: str | None = None, team: str | None = None) -> list[str]:
@@ -172,21 +217,24 @@ def rates(store: Store, ids: Sequence[str]) -> tuple[dict[str, float], int]:
 
 
 def choose_focus(store: Store, agent_id: str, team: str | None,
-                 weights: dict[str, float] | None = None) -> Focus:
-    """The behaviour with the largest weighted gap between the agent and the team (ties: the order of WEIGHTS)."""
-    weights = weights or WEIGHTS
+                 weights: Weights | None = None) -> Focus:
+    """The behaviour with the largest weighted gap between the agent and the team (ties: the order of WEIGHTS),
+    weighted by this organisation's outcomes when insights have run (outcome_weights)."""
+    chosen = weights or outcome_weights(store)
+    per_behaviour = chosen.values
     mine = _ids(store, agent_id=agent_id)
     theirs = _ids(store, team=team) if team else mine
     my_rates, n_mine = rates(store, mine)
     team_rates, n_team = rates(store, theirs)
     if n_mine == 0:
         raise CoachingError(f"agent {agent_id} has no analysed calls yet", hint="Run heard analyze first.")
-    gaps = {b: round(max(0.0, team_rates[b] - my_rates[b]) * weights.get(b, 0.5), 4) for b in weights}
-    best = max(gaps, key=lambda b: (gaps[b], -list(weights).index(b)))
+    gaps = {b: round(max(0.0, team_rates[b] - my_rates[b]) * per_behaviour.get(b, 0.5), 4) for b in per_behaviour}
+    best = max(gaps, key=lambda b: (gaps[b], -list(per_behaviour).index(b)))
     if gaps[best] == 0:   # at or above the team everywhere: the weakest behaviour by absolute rate
-        best = min(weights, key=lambda b: (my_rates[b] - 1.0) * weights[b] + list(weights).index(b) * 1e-6)
-    return Focus(best, my_rates[best], team_rates[best], n_mine, n_team, weights.get(best, 0.5), gaps, my_rates,
-                 team_rates)
+        order = list(per_behaviour)
+        best = min(order, key=lambda b: (my_rates[b] - 1.0) * per_behaviour[b] + order.index(b) * 1e-6)
+    return Focus(best, my_rates[best], team_rates[best], n_mine, n_team, per_behaviour.get(best, 0.5), gaps,
+                 my_rates, team_rates, chosen)
 
 
 def _customer_before(call: Call, turn: int) -> int | None:
@@ -337,7 +385,8 @@ def start_plan(store: Store, coach: User, agent_id: str, *, behaviour: str | Non
     goal = target if target is not None else round(min(0.95, max(focus.team_rate, 0.6)), 2)
     why = {"sentence": focus.sentence(agent_id, team), "agent_rate": focus.agent_rate, "team_rate": focus.team_rate,
            "agent_calls": focus.agent_calls, "team_calls": focus.team_calls, "weight": focus.weight,
-           "gaps": focus.gaps, "chosen_by": chosen_by, "weights": "heard defaults"}
+           "gaps": focus.gaps, "chosen_by": chosen_by, "weights": focus.weights.source,
+           "weight_reasons": focus.weights.reasons.get(focus.behaviour, [])}
     with store.engine.begin() as conn:
         key = conn.execute(insert(coaching_plans).values(
             agent_id=agent_id, team=team, behaviour=focus.behaviour, target=goal, state="active", why=why,

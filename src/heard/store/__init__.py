@@ -257,9 +257,10 @@ class Store:
                                .order_by(analyses.c.created_at.desc(), analyses.c.id.desc())).first()
         return CallAnalysis.model_validate(row.result) if row else None
 
-    def latest_summaries(self, ids: Sequence[str], *, batch: int = 500) -> dict[str, dict[str, Any]]:
-        """CallAnalysis.summary() of each call's latest analysis, without loading the analyses
-        (computed from the stored result for rows written before summaries were stored)."""
+    def latest_summaries(self, ids: Sequence[str], *, batch: int = 500,
+                         need: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+        """CallAnalysis.summary() of each call's latest analysis, without loading the analyses (computed from the
+        stored result for rows written before summaries were stored, or before they held every key in `need`)."""
         out: dict[str, dict[str, Any]] = {}
         wanted = list(ids)
         for offset in range(0, len(wanted), batch):
@@ -269,12 +270,12 @@ class Store:
                     analyses.c.call_id)
                 rows = conn.execute(select(analyses.c.id, analyses.c.call_id, analyses.c.summary)
                                     .where(analyses.c.id.in_(latest))).all()
-                old = [r.id for r in rows if r.summary is None]
+                old = [r.id for r in rows if r.summary is None or any(k not in r.summary for k in need)]
                 results = {r.id: r.result for r in conn.execute(
                     select(analyses.c.id, analyses.c.result).where(analyses.c.id.in_(old)))} if old else {}
             for r in rows:
-                out[r.call_id] = r.summary if r.summary is not None else \
-                    CallAnalysis.model_validate(results[r.id]).summary()
+                out[r.call_id] = CallAnalysis.model_validate(results[r.id]).summary() if r.id in results \
+                    else r.summary
         return out
 
     def iter_analyses(self) -> Iterator[CallAnalysis]:

@@ -309,3 +309,14 @@ coaching_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_coaching_sessions_agent", coaching_sessions.c.agent_id)
+
+insight_runs = Table(
+    "insight_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(250), nullable=False),           # "all", or "team:<name>"
+    Column("fingerprint", String(64), nullable=False),      # what the calls in scope looked like when it ran
+    Column("created_by", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("result", JSON, nullable=False),                 # heard.insights.report.build()
+)
+Index("ix_insight_runs_scope", insight_runs.c.scope)

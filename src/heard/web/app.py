@@ -25,10 +25,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from heard.auth.policy import WebSettings
 from heard.auth.throttle import LoginThrottle
 from heard.errors import HeardError
+from heard.insights.dataset import InsightsSettings
 from heard.live.engine import LiveSettings
 from heard.live.hub import Hub
 from heard.store import Store
-from heard.web import api, calibration, coaching, live, pages, roleplay
+from heard.web import api, calibration, coaching, insights, live, pages, roleplay
 from heard.web.deps import (
     CODES,
     ERRORS,
@@ -45,16 +46,17 @@ from heard.web.render import HERE, render
 # One router module per area; a new area (calibration, coaching, insights...) adds its module here.
 # roleplay before pages: its /calls/{id}/moments must win over the call page's /calls/{id:path}.
 ROUTERS: list[APIRouter] = [api.router, live.router, calibration.router, coaching.router, roleplay.router,
-                            pages.router]
+                            insights.router, pages.router]
 
 
 def create_app(store: Store, *, secret: str | None = None, web: WebSettings | None = None,
-               live: LiveSettings | None = None) -> FastAPI:
+               live: LiveSettings | None = None, insights_settings: InsightsSettings | None = None) -> FastAPI:
     """The app over a store. `secret` signs session cookies (default: HEARD_SECRET, else random per process)."""
     web = web or WebSettings()
     app = FastAPI(title="heard", version="1", description=__doc__, responses=ERRORS)
     app.state.store = store
     app.state.web = web
+    app.state.insights = insights_settings or InsightsSettings()
     app.state.throttle = LoginThrottle(web.login_per_account, web.login_per_address, web.throttle_storage)
     app.add_middleware(SessionMiddleware, secret_key=secret or os.environ.get("HEARD_SECRET") or
                        secrets.token_urlsafe(32), session_cookie="heard_session", same_site="lax",
@@ -103,11 +105,11 @@ def create_app(store: Store, *, secret: str | None = None, web: WebSettings | No
 
 
 def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveSettings | None = None,
-          web: WebSettings | None = None) -> None:
+          web: WebSettings | None = None, insights_settings: InsightsSettings | None = None) -> None:
     import uvicorn
 
     from heard.web.live import MAX_MESSAGE
 
     store = Store.open(store_url)
-    uvicorn.run(create_app(store, live=live, web=web), host=host, port=port, log_level="info",
-                ws_max_size=MAX_MESSAGE * 4)
+    uvicorn.run(create_app(store, live=live, web=web, insights_settings=insights_settings), host=host, port=port,
+                log_level="info", ws_max_size=MAX_MESSAGE * 4)
