@@ -169,9 +169,10 @@ def test_report_is_kept_per_scope_and_refreshed_when_calls_change(planted_store:
     result = report.current(store, report.InsightsScope(), by="test")
     assert json.loads(json.dumps(result, default=str))["calls"] == 6000
     assert result["top"][0]["exposure"] == "b_explain_why" and result["top"][0]["survives"]
-    assert "Benjamini-Hochberg" in result["notes"]["multiple"] and "not proof of cause" in result["notes"]["association"]
-    assert "at random" in result["notes"]["stronger"] and "heard coach" in result["notes"]["stronger"]
-    assert result["comments"]["themes"]["heard"]["calls"] > 0 and result["comments"]["themes"]["rushed"]["calls"] > 0
+    notes, themes = result["notes"], result["comments"]["themes"]
+    assert "Benjamini-Hochberg" in notes["multiple"] and "not proof of cause" in notes["association"]
+    assert "at random" in notes["stronger"] and "heard coach" in notes["stronger"]
+    assert themes["heard"]["calls"] > 0 and themes["rushed"]["calls"] > 0
     assert report.current(store, report.InsightsScope(), by="test")["run"] == result["run"]   # unchanged: kept
     team = report.current(store, report.InsightsScope("sales"), by="test")
     assert team["calls"] == (data.rows["team"] == "sales").sum() and team["scope"] == "team:sales"
@@ -196,6 +197,8 @@ def test_scope_follows_the_role(world: Store) -> None:
         report.InsightsScope.of(lead, "south")
     with pytest.raises(report.InsightsError):
         report.InsightsScope.of(agent)
+    empty = report.build(world, report.InsightsScope.of(qa, "no-such-team"))   # found by schemathesis: was a 500
+    assert empty["calls"] == 0 and empty["top"] == [] and "Too few calls" in html.render(empty)
     small = report.build(world, report.InsightsScope.of(lead))
     assert small["calls"] == 3 and small["top"] == []          # three calls: too few for anything
     assert all(e["too_few"] for e in small["effects"])

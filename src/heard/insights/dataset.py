@@ -189,8 +189,7 @@ def load(store: Store, scope: ColumnElement[bool] | None = None, settings: Insig
             record |= {col: _num(own.get(col[2:])) for col in titles}
             records.append(record)
         parts.append(pd.DataFrame.from_records(records))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["call_id", "agent_id", "team", "queue", "reason", "started_at", "customer", *OUTCOMES])
+    frame = pd.concat(parts, ignore_index=True) if parts else _empty(titles, settings)
     for col in ("agent_id", "team", "queue", "reason"):
         if col in frame:
             frame[col] = frame[col].astype("category")
@@ -201,6 +200,14 @@ def load(store: Store, scope: ColumnElement[bool] | None = None, settings: Insig
     result.derived, result.censored = derive(frame, None if scope is None else _contacts(store, settings.customer_keys),
                                              aware(until) if until else None)
     return result
+
+
+def _empty(titles: dict[str, str], settings: InsightsSettings) -> pd.DataFrame:
+    """No calls in scope: every column still there, so each analysis says "too few calls" rather than failing."""
+    text = ["call_id", "agent_id", "team", "queue", "reason", "started_at", "customer", "comment"]
+    numbers = ["n_turns", "window_days", "analysed", *OUTCOMES, *_summary_columns(None, settings), *titles]
+    return pd.DataFrame({**{c: pd.Series(dtype=object) for c in text},
+                         **{c: pd.Series(dtype=float) for c in numbers}})
 
 
 def _contacts(store: Store, keys: Sequence[str]) -> Iterator[tuple[str, str, datetime]]:

@@ -3,6 +3,7 @@ GET /api/insights; a thin shell over heard.insights.report."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -56,7 +57,8 @@ async def report_download(request: Request, team: Team = None) -> Response:
     user = page_user(request)
     scope = _scope(user, team)
     result = await run_in_threadpool(current, get_store(request), scope, _settings(request), by=user.username)
-    name = f"heard-insights-{scope.key.replace(':', '-')}.html"
+    # ASCII letters and digits only: a team's name may hold anything, a header may not (found by schemathesis)
+    name = "heard-insights-" + re.sub(r"[^A-Za-z0-9_-]+", "-", scope.key)[:80] + ".html"
     return HTMLResponse(html.render(result), headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
