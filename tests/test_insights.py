@@ -247,3 +247,13 @@ def test_cli_prints_findings_and_writes_the_report(planted_store: tuple[Store, p
     assert out.exists() and out.with_suffix(".json").exists()
     as_json = CliRunner().invoke(app, ["--db", url, "insights", "--team", "tech", "--json"])
     assert as_json.exit_code == 0 and json.loads(as_json.output)["scope"] == "team:tech"
+
+
+def test_the_call_page_marks_a_handoff() -> None:
+    from heard.pipeline import analyse
+    from heard.web.views import call_detail
+
+    call = _call("h1", "cust-9", T0, "Let me put you through to our billing team now.")
+    marks = call_detail(call, analyse(call))["turns"][2]["marks"]
+    handoff = [m for m in marks if m["kind"] == "handoff"]
+    assert [m["label"] for m in handoff] == ["transfer"] and handoff[0]["span"] is not None

@@ -129,7 +129,7 @@ def efficiency(frame: Frame, settings: InsightsSettings) -> dict[str, Any]:
     return results
 
 
-def survey_comments(frame: Frame, limit: int = 25) -> dict[str, Any]:
+def survey_comments(frame: Frame, limit: int = 10) -> dict[str, Any]:
     """Comments that mention feeling heard or not, listened to, rushed, scripted, patience or kindness, with the
     calls they belong to (at most `limit` shown per theme; every one counted)."""
     rows = frame.rows.loc[frame.rows["comment"].notna()] if "comment" in frame.rows else frame.rows.iloc[0:0]

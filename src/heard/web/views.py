@@ -151,7 +151,8 @@ def call_detail(call: Call, analysis: CallAnalysis | None) -> dict[str, Any]:
     marks: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if analysis is not None:
         for f in analysis.findings:
-            if f.kind not in ("behaviour", "robotic", "opportunity", "overlap", "escalation", "frustration_cue"):
+            if f.kind not in ("behaviour", "robotic", "opportunity", "overlap", "escalation", "frustration_cue",
+                              "handoff"):
                 continue
             if f.kind == "overlap" and f.label != "interruption":
                 continue
