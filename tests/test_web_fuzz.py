@@ -15,7 +15,19 @@ from hypothesis import HealthCheck, settings
 
 from heard.auth.accounts import authenticate, create_token
 from heard.store import Store
-from heard.web import calibration, coaching, insights, live, pages, roleplay
+from heard.web import (
+    calibration,
+    coaching,
+    insights,
+    live,
+    pages,
+    roleplay,
+    team_huddle,
+    team_load,
+    team_recognition,
+    team_scripts,
+    team_voice,
+)
 from heard.web.app import create_app
 from tests.web_world import PASSWORD, build
 
@@ -50,7 +62,8 @@ def test_api_never_answers_5xx(case: schemathesis.Case) -> None:
 # The HTML pages too: every page route (hidden from the public OpenAPI description) in a second app whose
 # description includes them, called logged out and with an admin's and an agent's session cookie.
 PAGES_APP = create_app(STORE, secret="fuzz-secret")
-PAGE_ROUTERS = (pages.router, calibration.router, live.router, coaching.router, roleplay.router, insights.router)
+PAGE_ROUTERS = (pages.router, calibration.router, live.router, coaching.router, roleplay.router, insights.router,
+                team_recognition.router, team_load.router, team_huddle.router, team_voice.router, team_scripts.router)
 _page_routes = [copy.copy(r) for router in PAGE_ROUTERS for r in router.routes
                 if isinstance(r, APIRoute) and not r.include_in_schema]
 for _route in _page_routes:

@@ -6,12 +6,27 @@ registered on the app. Command modules import the shared helpers from `heard.cli
 
 from __future__ import annotations
 
-from heard.cli import accuracy, calibrate, calls, coach, config, demo, feedback, insights, roleplay, scores, tune, web
+from heard.cli import (
+    accuracy,
+    calibrate,
+    calls,
+    coach,
+    config,
+    demo,
+    feedback,
+    insights,
+    roleplay,
+    scores,
+    script,
+    tune,
+    web,
+)
 from heard.cli.base import app
 
 __all__ = ["app", "main"]
 
-for _group in (calls, demo, accuracy, config, scores, web, calibrate, tune, coach, feedback, roleplay, insights):
+for _group in (calls, demo, accuracy, config, scores, web, calibrate, tune, coach, feedback, roleplay, insights,
+               script):
     app.registered_commands += _group.commands.registered_commands
     app.registered_groups += _group.commands.registered_groups
 

@@ -320,3 +320,66 @@ insight_runs = Table(
     Column("result", JSON, nullable=False),                 # heard.insights.report.build()
 )
 Index("ix_insight_runs_scope", insight_runs.c.scope)
+
+# --- team features (heard.team) ---------------------------------------------------------------------------
+
+kudos = Table(
+    "kudos", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    Column("turn", Integer),                              # the moment in the call, when one was picked
+    Column("agent_id", String(200), nullable=False),      # whose moment it is (the call's agent)
+    Column("given_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_kudos_agent", kudos.c.agent_id)
+
+mvp_picks = Table(
+    "mvp_picks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", String(200), nullable=False),
+    Column("month", String(7), nullable=False),           # "2026-11"
+    Column("agent_id", String(200), nullable=False),
+    Column("ranking", JSON, nullable=False),              # the explained ranking the lead confirmed
+    Column("confirmed_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+    UniqueConstraint("team", "month", name="uq_mvp_team_month"),
+)
+
+checkins = Table(
+    "checkins", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("agent_id", String(200), nullable=False),
+    Column("week", Date, nullable=False),                 # the Monday of the week
+    Column("support", Text, nullable=False),              # "What kind of support do you need today?"
+    Column("notes", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_checkins_agent", checkins.c.agent_id)
+
+voice_items = Table(
+    "voice_items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("author_id", Integer, ForeignKey("users.id")),  # NULL for anonymous items: never stored, anywhere
+    Column("team", String(200)),
+    Column("topic", String(32), nullable=False),          # policy, process, leadership, tools, other
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),         # open, answered, in_progress, closed
+    Column("follow_up", Date),
+    Column("submitted_on", Date, nullable=False),         # a day, not a time: a time could be matched to sessions
+)
+
+voice_replies = Table(
+    "voice_replies", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("voice_items.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),         # the item's status after this reply
+    Column("follow_up", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_voice_replies_item", voice_replies.c.item_id)

@@ -29,7 +29,20 @@ from heard.insights.dataset import InsightsSettings
 from heard.live.engine import LiveSettings
 from heard.live.hub import Hub
 from heard.store import Store
-from heard.web import api, calibration, coaching, insights, live, pages, roleplay
+from heard.web import (
+    api,
+    calibration,
+    coaching,
+    insights,
+    live,
+    pages,
+    roleplay,
+    team_huddle,
+    team_load,
+    team_recognition,
+    team_scripts,
+    team_voice,
+)
 from heard.web.deps import (
     CODES,
     ERRORS,
@@ -46,7 +59,8 @@ from heard.web.render import HERE, render
 # One router module per area; a new area (calibration, coaching, insights...) adds its module here.
 # roleplay before pages: its /calls/{id}/moments must win over the call page's /calls/{id:path}.
 ROUTERS: list[APIRouter] = [api.router, live.router, calibration.router, coaching.router, roleplay.router,
-                            insights.router, pages.router]
+                            insights.router, team_recognition.router, team_load.router, team_huddle.router,
+                            team_voice.router, team_scripts.router, pages.router]
 
 
 def create_app(store: Store, *, secret: str | None = None, web: WebSettings | None = None,
