@@ -203,6 +203,35 @@ def test_default_scorecard_handle_time_against_the_queue_norm(seconds: float, le
     assert auto(c, billing=100.0)["handle_time"].answer == level
 
 
+BEREAVED = "My husband passed away last week and I need to close his account, I'm struggling."
+
+
+def test_heavy_calls_are_not_scored_on_handle_time() -> None:
+    """Taking extra minutes on a hard call is never penalised: the default scorecard excludes heavy calls from
+    handle time (N/A, with the reason), scores the same long call normally when it is not heavy, and a scorecard
+    may instead compare heavy calls with the queue's own norm for heavy calls."""
+    long = Outcome(handle_time=300)
+    heavy = auto(call(ACKNOWLEDGE, customer=BEREAVED, queue="billing", outcome=long), billing=100.0)
+    assert heavy["handle_time"].na and heavy["handle_time"].answer is None
+    assert "emotionally heavy call" in heavy["handle_time"].why and "bereavement" in heavy["handle_time"].why
+    light = auto(call(ACKNOWLEDGE, queue="billing", outcome=long), billing=100.0)
+    assert light["handle_time"].answer == 1.0                # the same 300 s on an ordinary call: 3x the norm
+
+    card = definition.load()
+    data = card.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for section in data["sections"]:
+        for item in section["items"]:
+            if item["id"] == "handle_time":
+                item["source"]["heavy_calls"] = "heavy_norm"
+    own_norm = definition.Scorecard.model_validate(data)
+    result = score(own_norm, facts(call(ACKNOWLEDGE, customer=BEREAVED, queue="billing", outcome=long),
+                                   billing=100.0, **{"billing|heavy": 320.0}), rules.load())
+    answer = {a.item: a for a in result.answers}["handle_time"]
+    assert answer.answer == 5.0 and "norm for heavy calls of 320 s" in answer.why
+    with pytest.raises(ValueError, match="handle_time source only"):
+        definition.Source.model_validate({"metric": "duration", "scale": [1, 2, 3, 4], "heavy_calls": "exclude"})
+
+
 def test_reviewed_answers_are_kept_apart_from_automatic() -> None:
     c = definition.load()
     automatic = answer_automatically(c, facts(call(CANNED, REFUND, CANNED)), rules.load())

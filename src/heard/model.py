@@ -247,6 +247,10 @@ class CallAnalysis(_Strict):
             "duration": duration.value if duration is not None else None,
             "handoffs": sorted({f.label for f in found if f.kind == "handoff"}) if "handoff" in self.analysers
             else None,   # None: the handoff analyser did not run, so unknown rather than none
+            "promises": [{"label": f.label, "what": f.detail.get("what"), "when": f.detail.get("when"),
+                          "due": f.detail.get("due"), "turn": f.evidence[0].turn if f.evidence else None}
+                         for f in found if f.kind == "promise"] if "promises" in self.analysers else None,
+            "heavy": sorted({f.label for f in found if f.kind == "heavy"}) if "heavy" in self.analysers else None,
             "customer_start": self._value("sentiment_quarter", Role.CUSTOMER, "Q1"),
             "customer_end": self._value("sentiment_quarter", Role.CUSTOMER, "Q4"),
             "recovery": self._value("sentiment_recovery", Role.CUSTOMER),

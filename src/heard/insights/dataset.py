@@ -19,6 +19,7 @@ import pandas as pd  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func, select, true
 
+from heard.analysers.heavy import is_heavy
 from heard.empathy.lexicon import BEHAVIOURS
 from heard.insights.derive import derive
 from heard.store import Store, aware
@@ -27,7 +28,7 @@ from heard.store.schema import calls, outcomes, scorecards, scores
 BATCH = 2000
 OUTCOMES = ("csat", "nps", "fcr", "repeat_contact", "escalated", "churned", "handle_time")
 # summary keys the rows need; a stored summary written before they existed is recomputed from its analysis
-NEEDED = ("customer_start", "recovery", "cues", "handoffs")
+NEEDED = ("customer_start", "recovery", "cues", "handoffs", "heavy")
 
 
 class InsightsSettings(BaseModel):
@@ -48,9 +49,6 @@ class InsightsSettings(BaseModel):
     min_agents: int = Field(default=5, ge=2, description="agents behind the calls before an effect is shown "
                                                          "(intervals are clustered by agent)")
     fdr: float = Field(default=0.10, gt=0, lt=1, description="false-discovery rate for marking findings")
-    heavy_start_sentiment: float = Field(default=-0.4, description="a customer who starts this negative (-1 to 1) "
-                                                                   "makes a heavy call")
-    heavy_cues: int = Field(default=2, ge=1, description="this many frustration cues make a heavy call")
 
 
 @dataclass
@@ -81,24 +79,14 @@ def _flag(value: Any) -> float:
     return 1.0 if value is True else 0.0 if value is False else math.nan
 
 
-def heavy(start: float, cues: float, escalations: float, settings: InsightsSettings) -> float:
-    """An emotionally heavy call, from what the customer said only: a strongly negative start, repeated
-    frustration cues, or their sentiment escalating. NaN when the call has no analysis."""
-    if math.isnan(start) and math.isnan(cues):
-        return math.nan
-    return float((not math.isnan(start) and start <= settings.heavy_start_sentiment)
-                 or (not math.isnan(cues) and cues >= settings.heavy_cues)
-                 or (not math.isnan(escalations) and escalations > 0))
-
-
-def _summary_columns(summary: dict[str, Any] | None, settings: InsightsSettings) -> dict[str, float]:
+def _summary_columns(summary: dict[str, Any] | None) -> dict[str, float]:
     if summary is None:
         return {f"b_{b}": math.nan for b in BEHAVIOURS} | dict.fromkeys(
             ("robotic", "opp_rate", "behaviour_count", "start_sentiment", "recovery", "duration", "heavy",
              "handoff", "manager_request"), math.nan)
     found = set(summary.get("behaviours") or [])
     opps, met = summary.get("opportunities") or 0, summary.get("met") or 0
-    start, cues = _num(summary.get("customer_start")), _num(summary.get("cues"))
+    start = _num(summary.get("customer_start"))
     handoffs = summary.get("handoffs")
     return {f"b_{b}": float(b in found) for b in BEHAVIOURS} | {
         "robotic": float((summary.get("robotic") or 0) > 0),
@@ -107,7 +95,7 @@ def _summary_columns(summary: dict[str, Any] | None, settings: InsightsSettings)
         "start_sentiment": start,
         "recovery": _num(summary.get("recovery")),
         "duration": _num(summary.get("duration")),
-        "heavy": heavy(start, cues, _num(summary.get("escalations")), settings),
+        "heavy": _flag(is_heavy(summary)),
         "handoff": math.nan if handoffs is None else float(bool(set(handoffs) & {"transfer", "supervisor"})),
         "manager_request": math.nan if handoffs is None else float("manager_request" in handoffs),
     }
@@ -184,7 +172,7 @@ def load(store: Store, scope: ColumnElement[bool] | None = None, settings: Insig
             for name in OUTCOMES:
                 value = data.get(name)
                 record[name] = _flag(value) if isinstance(value, bool) else _num(value)
-            record |= _summary_columns(summaries.get(r.id), settings)
+            record |= _summary_columns(summaries.get(r.id))
             own = sections.get(r.id, {})
             record |= {col: _num(own.get(col[2:])) for col in titles}
             records.append(record)
@@ -205,7 +193,7 @@ def load(store: Store, scope: ColumnElement[bool] | None = None, settings: Insig
 def _empty(titles: dict[str, str], settings: InsightsSettings) -> pd.DataFrame:
     """No calls in scope: every column still there, so each analysis says "too few calls" rather than failing."""
     text = ["call_id", "agent_id", "team", "queue", "reason", "started_at", "customer", "comment"]
-    numbers = ["n_turns", "window_days", "analysed", *OUTCOMES, *_summary_columns(None, settings), *titles]
+    numbers = ["n_turns", "window_days", "analysed", *OUTCOMES, *_summary_columns(None), *titles]
     return pd.DataFrame({**{c: pd.Series(dtype=object) for c in text},
                          **{c: pd.Series(dtype=float) for c in numbers}})
 

@@ -107,7 +107,7 @@ def write(store: Store, planted: Planted, *, batch: int = 2000) -> None:
                                  "data": data | ({"survey_comment": r.comment} if isinstance(r.comment, str) else {})})
             summary = {"behaviours": found, "robotic": 0, "escalations": 0, "opportunities": 0, "met": 0,
                        "duration": None, "customer_start": float(r.start_sentiment), "customer_end": None,
-                       "recovery": None, "cues": 0, "handoffs": []}
+                       "recovery": None, "cues": 0, "handoffs": [], "heavy": [], "promises": []}
             analysis_rows.append({"call_id": r.call_id, "content_hash": f"planted-{r.call_id}",
                                   "analyser_key": "planted", "analysers": {"planted": 1}, "created_at": now,
                                   "summary": summary, "result": {

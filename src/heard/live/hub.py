@@ -28,6 +28,7 @@ class Entry:
     agent_id: str | None = None
     team: str | None = None
     fixed: bool = False             # agent and team are set for good (by the first start, or at open for agents)
+    customer_id: str | None = None  # who is calling, when a start names them (fixed once set)
     connections: int = 0
     last_seen: float = field(default_factory=time.monotonic)
     expired: bool = False
@@ -86,7 +87,8 @@ class Hub:
         self._forget_old()
         shown = [e for e in self.entries.values() if everything or (team is not None and e.team == team) or
                  (agent_id is not None and e.agent_id == agent_id)]
-        rows = sorted(({**e.call.snapshot(), "agent_id": e.agent_id, "team": e.team, "connected": e.connections > 0}
+        rows = sorted(({**e.call.snapshot(), "agent_id": e.agent_id, "team": e.team, "customer_id": e.customer_id,
+                        "connected": e.connections > 0}
                        for e in shown), key=lambda r: (not r["needs_attention"], r["ended"], r["call_id"]))
         return {"total": len(rows), "needs_attention": sum(r["needs_attention"] and not r["ended"] for r in rows),
                 "limit": limit, "offset": offset, "calls": rows[offset:offset + limit]}

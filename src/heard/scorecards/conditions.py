@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from heard.analysers.heavy import is_heavy
 from heard.model import Call, CallAnalysis, Evidence, Finding, Metric, Role
 
 Party = Literal["agent", "customer", "any"]
@@ -355,16 +356,32 @@ def _finding(t: FindingTest, facts: Facts) -> Match:
                  confidence=min((f.confidence for f in found), default=1.0))
 
 
-def handle_time_ratio(facts: Facts) -> tuple[float | None, str]:
-    """The call's handle time (the outcome's, else the call's length) over its queue's norm, and a sentence."""
+HEAVY = "|heavy"   # norms key suffix: the queue's typical handle time on emotionally heavy calls
+
+
+def heavy_reason(facts: Facts) -> str | None:
+    """Why the call was emotionally heavy for the agent (heard.analysers.heavy.is_heavy), or None when it was not
+    (or cannot be told)."""
+    summary = facts.analysis.summary()
+    if not is_heavy(summary):
+        return None
+    if summary.get("heavy"):
+        return "the customer's words show " + ", ".join(str(label) for label in summary["heavy"])
+    return "the customer started very upset, showed frustration repeatedly or escalated"
+
+
+def handle_time_ratio(facts: Facts, *, heavy: bool = False) -> tuple[float | None, str]:
+    """The call's handle time (the outcome's, else the call's length) over its queue's norm (the norm for heavy
+    calls when `heavy`), and a sentence."""
     queue = facts.call.queue or "*"
-    norm = facts.norms.get(queue) or facts.norms.get("*")
+    suffix, kind = (HEAVY, " for heavy calls") if heavy else ("", "")
+    norm = facts.norms.get(queue + suffix) or facts.norms.get("*" + suffix)
     outcome = facts.call.outcome
     seconds = outcome.handle_time if outcome and outcome.handle_time else facts.duration
     if not norm or not seconds:
-        return None, f"no handle time norm for queue {queue}"
+        return None, f"no handle time norm{kind} for queue {queue}"
     ratio = seconds / norm
-    return ratio, f"handle time {seconds:.0f} s is {ratio:.2f}x the {queue} norm of {norm:.0f} s"
+    return ratio, f"handle time {seconds:.0f} s is {ratio:.2f}x the {queue} norm{kind} of {norm:.0f} s"
 
 
 def _handle_time(t: HandleTime, facts: Facts) -> Match:

@@ -34,6 +34,10 @@ class Source(_M):
     metric: str | None = None
     party: Literal["agent", "customer"] | None = None
     handle_time: bool = Field(default=False, description="scale the handle time / queue norm ratio instead")
+    heavy_calls: Literal["count", "exclude", "heavy_norm"] = Field(
+        default="count", description="handle_time only: on an emotionally heavy call, score it like any other "
+                                     "(count), not at all (exclude: the item is N/A), or against the queue's norm for "
+                                     "heavy calls (heavy_norm)")
     scale: list[float] | None = Field(default=None, min_length=4, max_length=4,
                                       description="four cut points: the value at or past each earns 2, 3, 4, 5")
     higher_is_better: bool = True
@@ -46,6 +50,8 @@ class Source(_M):
             raise ValueError(f"a source has exactly one of: when, rule, metric, handle_time (found {kinds or 'none'})")
         if (self.metric or self.handle_time) and self.scale is None:
             raise ValueError("a metric or handle_time source needs 'scale': four cut points for answers 2, 3, 4 and 5")
+        if self.heavy_calls != "count" and not self.handle_time:
+            raise ValueError("heavy_calls applies to a handle_time source only")
         if self.scale is not None:
             ordered = sorted(self.scale, reverse=not self.higher_is_better)
             if self.scale != ordered:

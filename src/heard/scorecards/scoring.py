@@ -19,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from heard.errors import ConfigError
 from heard.model import Evidence
-from heard.scorecards.conditions import Facts, Match, evaluate, find_metric, handle_time_ratio, metric_evidence
+from heard.scorecards.conditions import (
+    Facts,
+    Match,
+    evaluate,
+    find_metric,
+    handle_time_ratio,
+    heavy_reason,
+    metric_evidence,
+)
 from heard.scorecards.definition import Item, Scorecard, Section, Source
 from heard.scorecards.rules import RuleSet, evaluate_rules
 
@@ -98,8 +106,11 @@ def _level(source: Source, value: float) -> int:
 def _value(source: Source, facts: Facts) -> tuple[float | None, list[Evidence], str]:
     """For metric / handle_time sources: the raw value (None when unavailable), its evidence, and why."""
     if source.handle_time:
-        ratio, why = handle_time_ratio(facts)
-        return ratio, [], why
+        heavy = heavy_reason(facts) if source.heavy_calls != "count" else None
+        if heavy is not None and source.heavy_calls == "exclude":
+            return None, [], f"an emotionally heavy call ({heavy}): handle time is not scored on heavy calls"
+        ratio, why = handle_time_ratio(facts, heavy=heavy is not None)
+        return ratio, [], why + (f" (an emotionally heavy call: {heavy})" if heavy else "")
     assert source.metric is not None
     metric = find_metric(facts, source.metric, source.party)
     value = None if metric is None or metric.value is None else float(metric.value)

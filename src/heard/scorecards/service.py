@@ -17,11 +17,12 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from heard.analysers.heavy import is_heavy
 from heard.errors import ConfigError, ConflictError, HeardError, StoreError
 from heard.model import Call, CallAnalysis
 from heard.runners.local import analyse_and_store
 from heard.scorecards import tuning
-from heard.scorecards.conditions import Facts
+from heard.scorecards.conditions import HEAVY, Facts
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.rules import RuleSet, evaluate_rules
 from heard.scorecards.scoring import Result, answer_automatically, compute, parse_answer, reviewed
@@ -119,17 +120,22 @@ def _duration(analysis: CallAnalysis) -> float | None:
 
 
 def norms_of(pairs: Sequence[tuple[Call, CallAnalysis | None]]) -> dict[str, float]:
-    """Median handle time per queue ("*" for all): the outcome's handle time, else the call's length."""
+    """Median handle time per queue ("*" for all): the outcome's handle time, else the call's length; and the same
+    over emotionally heavy calls only ("<queue>|heavy", "*|heavy"), for scorecards that compare heavy calls with
+    their own norm."""
     lengths: dict[str, list[float]] = {}
     for call, analysis in pairs:
         seconds = call.outcome.handle_time if call.outcome and call.outcome.handle_time else \
             (_duration(analysis) if analysis is not None else None)
         if seconds:
             lengths.setdefault(call.queue or "*", []).append(float(seconds))
+            if analysis is not None and is_heavy(analysis.summary()):
+                lengths.setdefault((call.queue or "*") + HEAVY, []).append(float(seconds))
     norms = {q: statistics.median(v) for q, v in lengths.items()}
-    everything = [x for v in lengths.values() for x in v]
-    if everything:
-        norms["*"] = statistics.median(everything)
+    for suffix in ("", HEAVY):
+        everything = [x for q, v in lengths.items() if q.endswith(HEAVY) == bool(suffix) for x in v]
+        if everything:
+            norms["*" + suffix] = statistics.median(everything)
     return norms
 
 

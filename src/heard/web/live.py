@@ -10,6 +10,8 @@ admins. A browser's Origin must be heard's own (web.public_url, or the request's
 
 Client → server, one JSON text frame per message:
     {"type": "start", "agent_id": "a.rivera", "team": "north"}           first, for service tokens
+    {"type": "start", "customer_id": "C-100"}       optional, anyone streaming: who is calling (fixed once set);
+                                                    answered by a "history" event (heard.team.promises.history)
     {"type": "utterance", "id": 7, "speaker": "customer", "text": "...", "start": 3.5, "end": 9.0, "final": true}
     {"type": "end"}
 Server → client: "hello" or "resumed" (with the state) on connect; for each utterance its events
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
@@ -33,7 +36,8 @@ from heard.auth import accounts
 from heard.auth.accounts import User, UserRole
 from heard.live.engine import parse
 from heard.live.hub import Entry, Hub, LiveLimit
-from heard.web.deps import CurrentUser, PageError, bearer, page_user, session_user, web_settings
+from heard.team import promises
+from heard.web.deps import ApiError, CurrentUser, bearer, page_user, session_user, web_settings
 from heard.web.render import render
 
 MAX_MESSAGE = 64 * 1024
@@ -161,17 +165,56 @@ async def _message(ws: WebSocket, entry: Entry, service: bool, raw: str | None) 
 
 
 async def _start(ws: WebSocket, entry: Entry, message: dict[str, Any], reply_to: Any) -> None:
-    """The first start of a service stream names the call's agent and team; after that they are fixed."""
+    """The first start of a service stream names the call's agent and team; after that they are fixed. Any start
+    may name the customer once; the customer's history follows the ack."""
     agent_id = str(message["agent_id"])[:200] if message.get("agent_id") else None
     team = str(message["team"])[:200] if message.get("team") else None
+    customer = str(message["customer_id"])[:200] if message.get("customer_id") else None
+    if customer is not None and entry.customer_id not in (None, customer):
+        await _error(ws, f"this call's customer is fixed ({entry.customer_id}) and cannot be changed", reply_to)
+        return
     if not entry.fixed:
         entry.agent_id, entry.team, entry.fixed = agent_id, team, True
     elif (agent_id is not None and agent_id != entry.agent_id) or (team is not None and team != entry.team):
         await _error(ws, f"this call's agent and team are fixed ({entry.agent_id or 'none'}, team "
                          f"{entry.team or 'none'}) and cannot be changed", reply_to)
         return
+    entry.customer_id = customer or entry.customer_id
     await ws.send_json({"type": "ack", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
-                        "agent_id": entry.agent_id, "team": entry.team})
+                        "agent_id": entry.agent_id, "team": entry.team, "customer_id": entry.customer_id})
+    if customer is not None:
+        found = await run_in_threadpool(_history, ws.app.state.store, customer)   # a database read
+        await ws.send_json({"type": "history", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
+                            **found})
+
+
+def _history(store: Any, customer: str) -> dict[str, Any]:
+    """The customer's recent calls, open and broken promises and last sentiment, as of today (UTC)."""
+    return promises.history(store, customer, today=datetime.now(UTC).date()).as_dict()
+
+
+def _may_watch(user: User, entry: Entry) -> bool:
+    """The feed's rule: agents their own calls, leads their team's, QA and admins all."""
+    if user.sees_all:
+        return True
+    if user.role is UserRole.LEAD:
+        return user.team is not None and entry.team == user.team
+    return user.role is UserRole.AGENT and user.agent_id is not None and entry.agent_id == user.agent_id
+
+
+@router.get("/api/live/history", tags=["live"],
+            summary="The history of the customer on a live call you may watch: recent calls, open and broken "
+                    "promises, last sentiment")
+def live_history(request: Request, user: CurrentUser,
+                 call: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
+    hub: Hub = request.app.state.hub
+    entry = hub.get(call)
+    if entry is None or not _may_watch(user, entry):
+        raise ApiError(404, "not_found", f"no live call {call!r} that you may watch",
+                       "GET /api/live/calls lists the live calls you may watch.")
+    if entry.customer_id is None:
+        return {"customer": None, "calls": [], "open": [], "broken": [], "last_sentiment": None}
+    return _history(request.app.state.store, entry.customer_id)
 
 
 @router.get("/api/live/calls", tags=["live"],
@@ -186,8 +229,7 @@ def live_calls(request: Request, user: CurrentUser, limit: Annotated[int, Query(
 
 @router.get("/live", include_in_schema=False)
 def live_page(request: Request) -> HTMLResponse:
+    """Leads, QA and admins watch live calls; an agent sees their own, with the caller's history on top."""
     user = page_user(request)
-    if user.role is UserRole.AGENT:
-        raise PageError(404, "The live view is for leads, QA and admins.")
     return render(request, "live.html", user)
 
