@@ -6,13 +6,15 @@ call in the format its header names, writes outcomes.csv, and writes the gold se
 behaviour spans. Run: python scripts/build_samples.py [OUT_DIR]  (default src/heard/samples).
 
 Source format, one block per call:
-    === <call id> | agent <id> | team <t> | queue <q> | reason <r> | at <iso time> | as <format> | style <s>
-        [| gold] [| chat]
+    === <call id> | agent <id> | team <t> | queue <q> | reason <r> | customer <c> | at <iso time> | as <format>
+        | style <s> [| gold] [| chat]
     outcome csat=5 nps=9 fcr=yes ...
     comment <survey comment>
     A: <agent turn>        C: <customer turn>
 Turn prefixes: (pause N) = N seconds of silence before the turn; (overlap N) = starts N seconds
 before the previous turn ends. Labels: {behaviour: exact words} marks a gold evidence span.
+The customer becomes outcomes.csv's customer_id column, which import puts in the call's metadata: a customer
+on two calls is a returning customer (heard.team.promises follows promises across their calls).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ LABEL = re.compile(r"\{([a-z_]+): ([^{}]+)\}")
 PREFIX = re.compile(r"^\((pause|overlap) ([\d.]+)\)\s*")
 NAMES = {"a.rivera": "Ana", "j.okafor": "James", "m.chen": "Mei", "d.kowalski": "Dana", "r.singh": "Ravi",
          "t.brooks": "Tom"}
-OUTCOME_COLUMNS = ["call_id", "agent_id", "team", "queue", "reason", "started_at", "csat", "nps", "fcr",
+OUTCOME_COLUMNS = ["call_id", "agent_id", "team", "queue", "reason", "started_at", "customer_id", "csat", "nps", "fcr",
                    "repeat_contact", "repeat_window_days", "escalated", "handle_time", "refund", "churned",
                    "survey_comment"]
 
@@ -172,6 +174,8 @@ def build(out: Path) -> None:
     gold: list[dict] = []
     rows = []
     for call in calls:
+        if "customer" not in call:
+            raise SystemExit(f"{call['id']}: the header names no customer (| customer <id>)")
         turns, labels = timed(call)
         write_call(call, turns, calls_dir)
         if "gold" in call["flags"]:
@@ -180,7 +184,7 @@ def build(out: Path) -> None:
         if outcome.get("handle_time") == "auto":
             outcome["handle_time"] = round(turns[-1]["end"] + 25, 1)
         rows.append({"call_id": call["id"], "agent_id": call["agent"], "team": call["team"], "queue": call["queue"],
-                     "reason": call["reason"], "started_at": call["at"], **outcome,
+                     "reason": call["reason"], "started_at": call["at"], "customer_id": call["customer"], **outcome,
                      "survey_comment": call["comment"] or ""})
     with (out / "outcomes.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=OUTCOME_COLUMNS)

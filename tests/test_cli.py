@@ -135,12 +135,12 @@ def test_cli_demo_prints_the_report(tmp_path: Path) -> None:
     keep = tmp_path / "demo.db"
     code, out, _ = heard("demo", "--keep", str(keep), "--no-serve")
     assert code == 0
-    assert "Imported 42 sample calls" in out and "0 problems" in out
+    assert "Imported 45 sample calls" in out and "0 problems" in out
     for agent in ("a.rivera", "j.okafor", "m.chen", "d.kowalski", "r.singh", "t.brooks"):
         assert agent in out
     assert "agent  ana" in out and "admin  ada" in out and "Serving" not in out   # kept: logins are printed
     with Store.open(f"sqlite:///{keep}") as store:
-        assert store.count_calls() == 42 and len(list(store.iter_analyses())) == 42
+        assert store.count_calls() == 45 and len(list(store.iter_analyses())) == 45
 
 
 def test_cli_config_show_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import json
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,16 @@ from scripts.build_samples import ROOT, build, parse_source
 from heard.ingest import read_path
 from heard.ingest.base import OutcomeRecord
 from heard.model import Call, Role
+from heard.runners.importer import import_paths
+from heard.runners.local import analyse_and_store
 from heard.samples import CALLS_DIR, GOLD_BEHAVIOURS, OUTCOMES_CSV, SAMPLES_DIR
+from heard.store import Store
+from heard.team.promises import broken_promises, customer_of, history, open_promises
 
 BEHAVIOURS = {"acknowledge_emotion", "mirror_paraphrase", "clarifying_question", "explain_why", "summarise_goal",
               "next_steps", "reassurance", "confidence_check", "empathy_opportunity", "robotic_empathy"}
+# (earlier call, the same customer's later call): promises kept, broken, and a new one still open.
+RETURNING = [("dc-06", "rc-01"), ("be-03", "rc-02"), ("al-03", "rc-03")]
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +92,25 @@ def test_samples_gold_spans_point_at_the_right_words(calls: dict[str, Call]) -> 
         role = Role.CUSTOMER if label["behaviour"] == "empathy_opportunity" else Role.AGENT
         assert turn.speaker is role, label
     assert {label["behaviour"] for label in labels} == BEHAVIOURS
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 8)])
+def test_samples_returning_customers_have_kept_broken_and_open_promises(tmp_path: Path, today: date) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'samples.db'}")
+    import_paths(store, [CALLS_DIR, OUTCOMES_CSV])
+    stored = {c.id: c for c in store.iter_calls()}
+    list(analyse_and_store(store, stored.values(), only=["promises"]))
+    customers = Counter(customer_of(c) for c in stored.values())
+    assert None not in customers and len(customers) == len(stored) - 3
+    assert [(customer_of(stored[first]), customer_of(stored[later])) for first, later in RETURNING] == [
+        ("c-1006", "c-1006"), ("c-1009", "c-1009"), ("c-1039", "c-1039")]
+
+    kept = history(store, "c-1006", today=today)
+    assert {(p.call_id, p.label, p.status, p.settled_by) for c in kept.calls for p in c.promises} == {
+        ("dc-06", "refund", "kept", "rc-01"), ("dc-06", "send", "kept", "rc-01")}
+    broken = history(store, "c-1009", today=today).broken
+    assert [(p.call_id, p.label, p.due, p.settled_by) for p in broken] == [("be-03", "email", "2026-10-12", "rc-02")]
+    assert ("be-03", "email") in {(p.call_id, p.label) for p in broken_promises(store, None, today=today)}
+    assert [(p.call_id, p.label, p.due) for p in open_promises(store, "c-1039", today=today)] == [
+        ("rc-03", "callback", None)]
+    store.close()

@@ -187,4 +187,4 @@ def test_demo_prints_the_scorecard_table() -> None:
     result = CliRunner().invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "Scorecard empathy_balanced: automatic answers, 42 calls" in text and "Weakest items" in text
+    assert "Scorecard empathy_balanced: automatic answers, 45 calls" in text and "Weakest items" in text

@@ -115,7 +115,8 @@ def test_live_service_token_names_the_agent_once(sqlite_world: Store) -> None:
     with c.websocket_connect(f"/api/live/bridge-1?token={bridge}") as ws:
         assert ws.receive_json()["type"] == "hello"
         ws.send_json({"type": "start", "id": "s1", "agent_id": "ben", "team": "north"})
-        assert until_ack(ws, "s1")[-1] == {"type": "ack", "reply_to": "s1", "agent_id": "ben", "team": "north"}
+        assert until_ack(ws, "s1")[-1] == {"type": "ack", "reply_to": "s1", "agent_id": "ben", "team": "north",
+                                           "customer_id": None}
         ws.send_json({"type": "start", "id": "s2", "agent_id": "ben", "team": "south"})
         assert "fixed" in until_ack(ws, "s2")[-1]["message"]
     feed = c.get("/api/live/calls", headers={"Authorization": f"Bearer {token_of(sqlite_world, 'nora')}"}).json()

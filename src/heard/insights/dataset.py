@@ -63,7 +63,8 @@ class Frame:
     censored: int = 0      # calls too recent for their repeat-contact window to have closed
 
 
-def _customer(meta: dict[str, Any] | None, keys: Sequence[str]) -> str | None:
+def customer_of(meta: dict[str, Any] | None, keys: Sequence[str]) -> str | None:
+    """The customer a call is with: the first of `keys` present in its metadata ([insights] customer_keys)."""
     for key in keys:
         value = (meta or {}).get(key)
         if value not in (None, ""):
@@ -164,7 +165,7 @@ def load(store: Store, scope: ColumnElement[bool] | None = None, settings: Insig
                 "call_id": r.id, "agent_id": r.agent_id or "unknown", "team": r.team or "unknown",
                 "queue": r.queue or "unknown", "reason": r.reason or "unknown",
                 "started_at": aware(r.started_at) if r.started_at else None,
-                "customer": _customer(r.meta, settings.customer_keys), "n_turns": float(r.n_turns),
+                "customer": customer_of(r.meta, settings.customer_keys), "n_turns": float(r.n_turns),
                 "window_days": float(data.get("repeat_window_days") or settings.repeat_window_days),
                 "comment": data.get("survey_comment"),
                 "analysed": float(r.id in summaries),
@@ -210,7 +211,7 @@ def _contacts(store: Store, keys: Sequence[str]) -> Iterator[tuple[str, str, dat
         if not rows:
             return
         for r in rows:
-            customer = _customer(r.meta, keys)
+            customer = customer_of(r.meta, keys)
             if customer is not None:
                 yield customer, r.id, aware(r.started_at)
         last = rows[-1].id

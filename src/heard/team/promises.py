@@ -28,7 +28,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 
 from heard.auth.accounts import User, call_scope
-from heard.insights.dataset import InsightsSettings, _customer
+from heard.insights.dataset import InsightsSettings
+from heard.insights.dataset import customer_of as customer_in
 from heard.model import Call, Role
 from heard.store import Store, aware
 from heard.store.schema import calls
@@ -98,7 +99,7 @@ class History:
 
 def customer_of(call: Call, keys: Sequence[str] | None = None) -> str | None:
     """The customer a call is from (the first customer key in its metadata), or None."""
-    return _customer(call.metadata, keys or InsightsSettings().customer_keys)
+    return customer_in(call.metadata, keys or InsightsSettings().customer_keys)
 
 
 def _rows(store: Store, customer: str | None, keys: Sequence[str], scope: ColumnElement[bool] | None,
@@ -111,7 +112,7 @@ def _rows(store: Store, customer: str | None, keys: Sequence[str], scope: Column
     if before is not None:
         query = query.where(calls.c.started_at < before)
     with store.engine.connect() as conn:
-        rows = [r for r in conn.execute(query) if _customer(r.meta, keys) is not None]
+        rows = [r for r in conn.execute(query) if customer_in(r.meta, keys) is not None]
     return sorted(rows, key=lambda r: (aware(r.started_at) if r.started_at else datetime.min.replace(tzinfo=UTC),
                                        r.id))
 
@@ -176,7 +177,7 @@ def history(store: Store, customer: str, before: datetime | None = None, limit: 
     """The customer's `limit` most recent calls before `before` (newest first), each with its promises' status
     on `today` (default: today, UTC), and the open and broken promises among all their calls."""
     keys = list(keys or InsightsSettings().customer_keys)
-    rows = [r for r in _rows(store, customer, keys, scope, before) if _customer(r.meta, keys) == customer]
+    rows = [r for r in _rows(store, customer, keys, scope, before) if customer_in(r.meta, keys) == customer]
     past = _settle(store, rows, customer, _today(today))
     everything = [p for c in past for p in c.promises]
     recent = list(reversed(past))[:limit]
@@ -201,11 +202,11 @@ def broken_promises(store: Store, scope: User | ColumnElement[bool] | None, toda
         {r.id for r in everyone}
     # Whether a promise was kept is read from all the customer's calls, in scope or not: a lead's list must not
     # call a promise broken because another team made the follow-up call.
-    customers = {_customer(r.meta, keys) for r in everyone if r.id in shown}
+    customers = {customer_in(r.meta, keys) for r in everyone if r.id in shown}
     by_customer: dict[str, list[Any]] = {}
     for r in everyone:
-        if _customer(r.meta, keys) in customers:
-            by_customer.setdefault(str(_customer(r.meta, keys)), []).append(r)
+        if customer_in(r.meta, keys) in customers:
+            by_customer.setdefault(str(customer_in(r.meta, keys)), []).append(r)
     day = _today(today)
     found = [p for customer, rows in by_customer.items() for c in _settle(store, rows, customer, day)
              for p in c.promises if p.status == "broken" and p.call_id in shown]

@@ -41,7 +41,7 @@ from heard.empathy.lexicon import load as load_lexicon
 from heard.errors import HeardError
 from heard.text.sentences import END
 
-__all__ = ["JARGON", "KINDS", "Finding", "Report", "ScriptError", "Sentence", "check_bytes", "check_file",
+__all__ = ["JARGON", "KINDS", "WHY", "Finding", "Report", "ScriptError", "Sentence", "check_bytes", "check_file",
            "check_text", "reading_label"]
 
 Kind = Literal["canned_empathy", "jargon", "no_why", "rigid_no", "hard_to_read"]
@@ -440,7 +440,7 @@ def _explained(term: str, before: str) -> bool:
         return True
     letters = [c for c in term.lower() if c.isalpha()]
     for m in re.finditer(r"(?<![\w&])" + t + r"(?![\w&])", before):
-        words = re.findall(r"[A-Za-z]+", before[:m.start()])
+        words = re.findall(r"[A-Za-z]+", before[max(0, m.start() - 200):m.start()])
         words = [w for w in words if w.lower() not in ("of", "and", "the", "for", "to", "a")][-len(letters):]
         if len(words) == len(letters) and all(w[0].lower() == c for w, c in zip(words, letters, strict=True)):
             return True
@@ -478,8 +478,7 @@ class _Checker:
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
                 taken.append(m.span())
-                if term.lower() in self.allow or _explained(m.group(0), before + s[:m.start()]) or \
-                        _explained(m.group(0), before + s):
+                if term.lower() in self.allow or _explained(m.group(0), before + s):
                     continue
                 found.append((m.group(0), f"Use everyday words: \"{plain}\" instead of \"{m.group(0)}\"." if plain
                               else f"\"{m.group(0)}\" is for us, not the customer: leave it out or say what "
