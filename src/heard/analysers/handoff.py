@@ -26,14 +26,11 @@ from itertools import pairwise
 from heard.analysers.registry import NoSettings, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role, Turn
 from heard.text.frustration import find_cues
+from heard.text.spoken import PUNCT, SENTENCE_END, Words, spoken_words
 
 NAME = "handoff"
 MERGE_TURNS = 4   # a handoff said again within this many turns of the last mention is the same handoff
 
-FILLERS = frozenset("um umm uh uhh uhm er erm ah eh hmm mm".split())
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.?!;,]", re.I)
-_SENTENCE_END = frozenset(".?!;")
-_PUNCT = _SENTENCE_END | {","}
 # Words that start a clause: the window before a phrase runs back to one of these (and includes it).
 _SUBJECTS = frozenset("i i'm i'll i've i'd im ill ive we we'll we're we've we'd let you you'll you're you've you'd "
                       "youll they they'll they're they've they'd he she he'll she'll someone somebody".split())
@@ -84,7 +81,7 @@ _DEST_STOP = frozenset(
     "then you you'll you're youll i i'll i'm ill im it it's we we'll there here shortly straight directly to with "
     "about regarding on at while when where last yesterday earlier today tomorrow but or would could can will should "
     "do does did is are was were has have had afterwards after later instead again too also once before since until "
-    "unless".split()) | _PUNCT
+    "unless".split()) | PUNCT
 _SOON = frozenset("a the just one two few moment second sec minute tick bit jiffy".split())
 _SUPERVISOR_WORDS = frozenset("supervisor supervisors manager managers leader leaders lead senior".split())
 # Cheap first look: a turn without any of these is not read further (most turns).
@@ -173,41 +170,6 @@ _SPEAK_TO = _rx(r"(?:speak|talk|deal) (?:to|with)")
 _ASKS_FOR = re.compile(r"\b(?:to|with)\s+(.+)$", re.I)
 
 
-@dataclass
-class _Words:
-    """A turn's tokens, lower case, without fillers or stutters, joined by single spaces (`text`); `starts` is
-    each token's offset in `text`, `spans` its characters in the turn."""
-
-    tokens: list[str]
-    starts: list[int]
-    spans: list[tuple[int, int]]
-    text: str
-
-    def index(self, offset: int) -> int:
-        """The first token at or after `offset` in `text`."""
-        return bisect_left(self.starts, offset)
-
-    def source(self, first: int, last: int) -> tuple[int, int]:
-        """The turn's characters from token `first` to token `last` (inclusive)."""
-        return self.spans[first][0], self.spans[last][1]
-
-
-def _words(text: str) -> _Words:
-    tokens: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for m in _TOKEN.finditer(text.replace("’", "'")):
-        token = m.group(0).lower()
-        if token in FILLERS or (tokens and token == tokens[-1] and token not in _PUNCT):
-            continue
-        tokens.append(token)
-        spans.append(m.span())
-    starts, offset = [], 0
-    for token in tokens:
-        starts.append(offset)
-        offset += len(token) + 1
-    return _Words(tokens, starts, spans, " ".join(tokens))
-
-
 def _has(tokens: list[str], singles: frozenset[str], pairs: frozenset[tuple[str, str]]) -> bool:
     return any(t in singles for t in tokens) or any(pair in pairs for pair in pairwise(tokens))
 
@@ -216,14 +178,14 @@ def _negated(tokens: list[str]) -> bool:
     return any(t.endswith("n't") for t in tokens) or _has(tokens, _NEGATORS, _NEGATOR_PAIRS)
 
 
-def _clause(words: _Words, at: int) -> tuple[list[str], str | None]:
+def _clause(words: Words, at: int) -> tuple[list[str], str | None]:
     """The tokens before token `at` in its clause, back to its subject (included), and that subject. A subject
     after "i don't think" or "not sure if" reaches back to the one before it."""
     tokens = words.tokens
     k, subject, limit = at - 1, None, 6
     while k >= 0 and at - k <= limit:
         token = tokens[k]
-        if token in _PUNCT or token in _JOINS:
+        if token in PUNCT or token in _JOINS:
             break
         if token in _SUBJECTS:
             subject = token
@@ -234,11 +196,11 @@ def _clause(words: _Words, at: int) -> tuple[list[str], str | None]:
     return tokens[k + 1:at], subject
 
 
-def _elsewhen(words: _Words, at: int, after: int) -> bool:
+def _elsewhen(words: Words, at: int, after: int) -> bool:
     """A condition or another time around the phrase at tokens `at`..`after`: "if it happens again", "last time"."""
     tokens = words.tokens
     k = at - 1
-    while k >= 0 and at - k <= 12 and tokens[k] not in _SENTENCE_END:
+    while k >= 0 and at - k <= 12 and tokens[k] not in SENTENCE_END:
         k -= 1
     before = tokens[k + 1:at]
     if _has(before, _ELSEWHEN, _ELSEWHEN_PAIRS):
@@ -260,7 +222,7 @@ def _polite_if(following: list[str]) -> bool:
     return following[0] in _POLITE_IF_NEXT or following[0] in ("you'd", "youd") or following == ["that", "is"]
 
 
-def _blocked(words: _Words, at: int, after: int, role: Role, frame: bool = False) -> bool:
+def _blocked(words: Words, at: int, after: int, role: Role, frame: bool = False) -> bool:
     """Whether the phrase at tokens `at`..`after` is negated, an offer, someone else's, or in another time."""
     clause, subject = _clause(words, at)
     if _negated(clause) or _elsewhen(words, at, after):
@@ -275,7 +237,7 @@ def _blocked(words: _Words, at: int, after: int, role: Role, frame: bool = False
     return frame and subject not in _FIRST_PERSON
 
 
-def _destination(words: _Words, start: int) -> tuple[int, int] | None:
+def _destination(words: Words, start: int) -> tuple[int, int] | None:
     """The tokens naming where, from `start` (inclusive) to the end (exclusive), or None when there are none."""
     tokens = words.tokens
     end = start
@@ -298,7 +260,7 @@ class _Hit:
 def _agent_hits(turn: Turn) -> list[_Hit]:
     if not _TRIGGER.search(turn.text):
         return []
-    words = _words(turn.text)
+    words = spoken_words(turn.text)
     tokens = words.tokens
     hits: list[_Hit] = []
     taken: set[int] = set()
@@ -342,7 +304,7 @@ def _object_follows(following: list[str]) -> bool:
                                 or following == ["so", "much"])
 
 
-def _spoken_of(words: _Words, text: str, before: int) -> str | None:
+def _spoken_of(words: Words, text: str, before: int) -> str | None:
     """Where the agent said the customer needs to speak earlier in the turn ("you'll need to speak to billing,
     i'll transfer you now")."""
     found = None
@@ -357,7 +319,7 @@ def _manager_requests(turn: Turn) -> list[tuple[tuple[int, int], str, str | None
     cues = [c for c in find_cues(turn.text) if c.kind == "manager_request"]
     if not cues:
         return []
-    words = _words(turn.text)
+    words = spoken_words(turn.text)
     starts = [s for s, _ in words.spans]
     found = []
     for cue in cues:

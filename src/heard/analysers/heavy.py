@@ -23,22 +23,19 @@ huddles): a heavy label, or a customer who started very negative, or several fru
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
 from heard.analysers.registry import NoSettings, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.text.spoken import PUNCT, SENTENCE_END, Words, spoken_words
 
 NAME = "heavy"
 LABELS = ("bereavement", "abuse", "threat", "distress")
 START_AT = -0.6   # the customer's first quarter at or below this sentiment (-1 to 1): a heavy call
 CUES_AT = 2       # this many frustration cues or more: a heavy call
 
-FILLERS = frozenset("um umm uh uhh uhm er erm ah eh hmm mm".split())
 _TOKEN = re.compile(r"[a-z0-9*&]+(?:'[a-z]+)*|[.?!;,]", re.I)
-_SENTENCE_END = frozenset(".?!;")
-_PUNCT = _SENTENCE_END | {","}
 # Speech-to-text drops apostrophes; these are read as the contraction ("dont" as "don't").
 _CONTRACTIONS = {w.replace("'", ""): w for w in (
     "i'm i've don't can't won't didn't doesn't isn't wasn't aren't weren't haven't hasn't couldn't "
@@ -188,20 +185,6 @@ _ANNOTATION = re.compile(r"[\[(*]\s*(?:crying|cries|sobbing|sobs|sniff(?:les|lin
                          r"upset)\s*[\])*]", re.I)
 
 
-@dataclass
-class _Words:
-    """A turn's tokens, lower case, without fillers or stutters, joined by single spaces (`text`); `starts` is each
-    token's offset in `text`, `spans` its characters in the turn."""
-
-    tokens: list[str]
-    starts: list[int]
-    spans: list[tuple[int, int]]
-    text: str
-
-    def index(self, offset: int) -> int:
-        return bisect_left(self.starts, offset)
-
-
 def _unmask(token: str) -> str:
     for word in _MASKABLE:
         if len(word) == len(token) and all(a in ("*", b) for a, b in zip(token, word, strict=True)):
@@ -209,32 +192,24 @@ def _unmask(token: str) -> str:
     return token.replace("*", "")
 
 
-def _words(text: str) -> _Words:
-    tokens: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for m in _TOKEN.finditer(text.replace("’", "'")):
-        token = m.group(0).lower()
-        token = token.strip("*&") if token[0] in "*&" or token[-1] == "&" else token
-        token = _unmask(token) if "*" in token else token
-        token = _CONTRACTIONS.get(token, token)
-        if not token or token in FILLERS or (tokens and token == tokens[-1] and token not in _PUNCT):
-            continue
-        tokens.append(token)
-        spans.append(m.span())
-    starts, offset = [], 0
-    for token in tokens:
-        starts.append(offset)
-        offset += len(token) + 1
-    return _Words(tokens, starts, spans, " ".join(tokens))
+def _normalise(token: str) -> str:
+    """Masked swearing spelt out ("f***"), stray asterisks and ampersands dropped, contractions written out."""
+    token = token.strip("*&") if token[0] in "*&" or token[-1] == "&" else token
+    token = _unmask(token) if "*" in token else token
+    return _CONTRACTIONS.get(token, token)
 
 
-def _blocked(words: _Words, at: int, hypothetical: bool, other: bool) -> bool:
+def _words(text: str) -> Words:
+    return spoken_words(text, token=_TOKEN, normalise=_normalise)
+
+
+def _blocked(words: Words, at: int, hypothetical: bool, other: bool) -> bool:
     """Whether the phrase starting at token `at` is negated, a condition, or (when `other`) said of or by someone
     else, judged by the words before it in its clause (back to its subject) and the few before that."""
     tokens = words.tokens
     k, subject = at - 1, None
     if tokens[at].split()[0] not in _SUBJECTS:
-        while k >= 0 and at - k <= 6 and tokens[k] not in _PUNCT and tokens[k] not in _JOINS:
+        while k >= 0 and at - k <= 6 and tokens[k] not in PUNCT and tokens[k] not in _JOINS:
             if tokens[k].split()[0] in _SUBJECTS:
                 subject = tokens[k]
                 k -= 1
@@ -243,7 +218,7 @@ def _blocked(words: _Words, at: int, hypothetical: bool, other: bool) -> bool:
     clause = tokens[k + 1:at]
     lead: list[str] = []
     j = k
-    while j >= 0 and len(lead) < 3 and tokens[j] not in _SENTENCE_END:
+    while j >= 0 and len(lead) < 3 and tokens[j] not in SENTENCE_END:
         lead.insert(0, tokens[j])
         j -= 1
     near = " ".join(clause).split()

@@ -30,21 +30,17 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
 from heard.analysers.registry import NoSettings, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.text.spoken import PUNCT, SENTENCE_END, Words, spoken_words
 
 NAME = "promises"
 MERGE_TURNS = 4   # the same kind of promise said again within this many turns is the same promise
 
-FILLERS = frozenset("um umm uh uhh uhm er erm ah eh hmm mm".split())
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.?!;,]", re.I)
-_SENTENCE_END = frozenset(".?!;")
-_PUNCT = _SENTENCE_END | {","}
 # Words that start a new clause: the window before a phrase stops at them.
 _JOINS = frozenset("but so because cos cause though although however okay ok alright well yes yeah and".split())
 _NEGATORS = frozenset("not never cannot cant wont dont didnt couldnt wouldnt shouldnt isnt arent wasnt werent "
@@ -191,41 +187,6 @@ _WHEN = re.compile(_B + r"(?:"
 
 
 @dataclass
-class _Words:
-    """A turn's tokens, lower case, without fillers or stutters, joined by single spaces (`text`); `starts` is
-    each token's offset in `text`, `spans` its characters in the turn."""
-
-    tokens: list[str]
-    starts: list[int]
-    spans: list[tuple[int, int]]
-    text: str
-
-    def index(self, offset: int) -> int:
-        """The first token at or after `offset` in `text`."""
-        return bisect_left(self.starts, offset)
-
-    def source(self, first: int, last: int) -> tuple[int, int]:
-        """The turn's characters from token `first` to token `last` (inclusive)."""
-        return self.spans[first][0], self.spans[last][1]
-
-
-def _words(text: str) -> _Words:
-    tokens: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for m in _TOKEN.finditer(text.replace("’", "'")):
-        token = m.group(0).lower()
-        if token in FILLERS or (tokens and token == tokens[-1] and token not in _PUNCT):
-            continue
-        tokens.append(token)
-        spans.append(m.span())
-    starts, offset = [], 0
-    for token in tokens:
-        starts.append(offset)
-        offset += len(token) + 1
-    return _Words(tokens, starts, spans, " ".join(tokens))
-
-
-@dataclass
 class _Frame:
     first: int          # the frame's first token (the subject, or the modal when the subject comes before it)
     verb: int           # the first token after the frame
@@ -234,7 +195,7 @@ class _Frame:
     head: str | None = None   # a third party's head noun
 
 
-def _frames(words: _Words) -> list[_Frame]:
+def _frames(words: Words) -> list[_Frame]:
     tokens, found = words.tokens, []
     for rx, kind in ((_FIRST, "agent"), (_WE, "company"), (_YOU, "you"), (_PROGRESSIVE, "progressive")):
         for m in rx.finditer(words.text):
@@ -265,10 +226,10 @@ def _subject(tokens: list[str], modal: int) -> tuple[int, str] | None:
     if modal == 0:
         return None
     head = tokens[modal - 1]
-    if head in ("i", "we", "you") or head in _WH or head in _PUNCT or head in _JOINS:
+    if head in ("i", "we", "you") or head in _WH or head in PUNCT or head in _JOINS:
         return None
     k = modal - 1
-    while k > 0 and modal - k < 6 and tokens[k - 1] not in _PUNCT and tokens[k - 1] not in _JOINS \
+    while k > 0 and modal - k < 6 and tokens[k - 1] not in PUNCT and tokens[k - 1] not in _JOINS \
             and tokens[k - 1] not in _WH and tokens[k - 1] not in ("i", "we", "you", "and", "if", "unless"):
         if tokens[k - 1] in _DETERMINERS or tokens[k - 1] in ("from", "of", "our", "new", "replacement", "full"):
             k -= 1
@@ -297,14 +258,14 @@ def _subject(tokens: list[str], modal: int) -> tuple[int, str] | None:
 def _clause_before(tokens: list[str], at: int) -> list[str]:
     """The tokens before token `at` back to the start of its sentence or clause (at most 10)."""
     k = at - 1
-    while k >= 0 and at - k <= 10 and tokens[k] not in _SENTENCE_END and tokens[k] not in _JOINS:
+    while k >= 0 and at - k <= 10 and tokens[k] not in SENTENCE_END and tokens[k] not in _JOINS:
         k -= 1
     return tokens[k + 1:at]
 
 
 def _clause_after(tokens: list[str], at: int) -> list[str]:
     k = at
-    while k < len(tokens) and k - at < 14 and tokens[k] not in _SENTENCE_END and tokens[k] not in ("but", "so"):
+    while k < len(tokens) and k - at < 14 and tokens[k] not in SENTENCE_END and tokens[k] not in ("but", "so"):
         k += 1
     return tokens[at:k]
 
@@ -334,7 +295,7 @@ def _conditional(tokens: list[str]) -> bool:
     return False
 
 
-def _blocked(words: _Words, frame: _Frame, end: int) -> bool:
+def _blocked(words: Words, frame: _Frame, end: int) -> bool:
     """Whether the phrase from the frame to token `end` is negated, an offer or a question, a condition, hedged,
     reported, generic or in another time."""
     tokens = words.tokens
@@ -372,7 +333,7 @@ def _conditional_after(after: list[str]) -> bool:
 def _question(tokens: list[str], at: int) -> bool:
     """The sentence holding token `at` ends with a question mark that is not a tag ("..., okay?")."""
     k = at
-    while k < len(tokens) and tokens[k] not in _SENTENCE_END:
+    while k < len(tokens) and tokens[k] not in SENTENCE_END:
         k += 1
     if k >= len(tokens) or tokens[k] != "?":
         return False
@@ -380,7 +341,7 @@ def _question(tokens: list[str], at: int) -> bool:
     return not (set(last) & _TAGS or last[-2:] in (["is", "that"], ["that", "ok"]))
 
 
-def _action(words: _Words, frame: _Frame) -> tuple[str, int, str] | None:
+def _action(words: Words, frame: _Frame) -> tuple[str, int, str] | None:
     """The promise's label, the token after its action's words, and who does it; None when the words after the
     frame are not a promise."""
     tokens = words.tokens
@@ -390,7 +351,7 @@ def _action(words: _Words, frame: _Frame) -> tuple[str, int, str] | None:
     if skipped:
         start += len(skipped.group(0).split())
         rest = " ".join(tokens[start:start + 12])
-    if _TRY.match(rest) or not rest or tokens[start] in _PUNCT:
+    if _TRY.match(rest) or not rest or tokens[start] in PUNCT:
         return None
     who = frame.who
     if frame.kind in ("agent", "company", "progressive"):
@@ -417,7 +378,7 @@ def _action(words: _Words, frame: _Frame) -> tuple[str, int, str] | None:
         if not m:
             return None
         object_words = tokens[start + len(m.group(0).split()):start + len(m.group(0).split()) + 6]
-        obj = " ".join(w for w in object_words if w not in _PUNCT)
+        obj = " ".join(w for w in object_words if w not in PUNCT)
         for label, rx in _NOUNS:
             hit = rx.search(obj)
             if hit:
@@ -484,7 +445,7 @@ class _When:
     match: re.Match[str]
 
 
-def _when(words: _Words, frame: _Frame, action_end: int) -> _When | None:
+def _when(words: Words, frame: _Frame, action_end: int) -> _When | None:
     """The time words of a promise: after its action in the same clause, or just before its frame."""
     tokens = words.tokens
     after = _clause_after(tokens, action_end)
@@ -575,7 +536,7 @@ class _Promise:
 
 
 def _promises(text: str, started: date | None) -> list[_Promise]:
-    words = _words(text)
+    words = spoken_words(text)
     tokens = words.tokens
     found: list[_Promise] = []
     used: set[int] = set()
@@ -584,9 +545,9 @@ def _promises(text: str, started: date | None) -> list[_Promise]:
     extra: list[_Frame] = []
     for frame in frames:
         for k in range(frame.verb + 1, min(len(tokens), frame.verb + 14)):
-            if tokens[k] in _SENTENCE_END or tokens[k] in ("but", "so") or any(f.first == k for f in frames):
+            if tokens[k] in SENTENCE_END or tokens[k] in ("but", "so") or any(f.first == k for f in frames):
                 break
-            if tokens[k] == "and" and k + 1 < len(tokens) and tokens[k + 1] not in _PUNCT and \
+            if tokens[k] == "and" and k + 1 < len(tokens) and tokens[k + 1] not in PUNCT and \
                     not _starts_promise(tokens, k + 1) and tokens[k + 1] not in ("if", "then", "that", "it's", "it"):
                 extra.append(_Frame(frame.first, k + 1, frame.kind, frame.who, frame.head))
     for frame in sorted(frames + extra, key=lambda f: f.verb):
@@ -634,7 +595,7 @@ def _lower_subject(tokens: list[str], frame: _Frame) -> str:
         " ".join(tokens[frame.first:last + 1]).split(" from ", 1)[1]
 
 
-def _what(words: _Words, text: str, frame: _Frame, when: _When | None) -> tuple[str, int]:
+def _what(words: Words, text: str, frame: _Frame, when: _When | None) -> tuple[str, int]:
     """The action's words: the verb and its object ("call you back", "email you the case number"), or for a thing
     its noun too ("refund will show"); up to the time words or the end of the clause, at most 7 words."""
     tokens = words.tokens
@@ -649,7 +610,7 @@ def _what(words: _Words, text: str, frame: _Frame, when: _When | None) -> tuple[
     if have:
         start += len(have.group(0).split())
     stop = start
-    while stop < len(tokens) and stop - start < 7 and tokens[stop] not in _PUNCT and \
+    while stop < len(tokens) and stop - start < 7 and tokens[stop] not in PUNCT and \
             tokens[stop] not in ("and", "but", "so", "because", "which", "if", "unless", "when", "once", "as") and \
             tokens[stop:stop + 2] != ["in", "case"] and \
             not (when is not None and stop >= when.first > frame.first):
