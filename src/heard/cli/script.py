@@ -60,11 +60,11 @@ def _print(r: dict[str, Any]) -> None:
         f"reading ease {r['reading_ease']:.0f} ({r['reading_label']})"
     counts = ", ".join(f"{n} {KIND_NAMES[k]}" for k, n in r["counts"].items() if n)
     found = f"{r['findings']} finding(s): {counts}" if r["findings"] else "no findings"
-    out.print(f"[bold]{escape(r['file'])}[/bold]: {ease}; {found}")
+    out.print(f"[bold]{escape(r['file'])}[/bold]: {ease}; {found}", soft_wrap=True)   # a path is never broken
     last: tuple[int, str] | None = None
     for item in r["items"]:
         if (item["line"], item["sentence"]) != last:      # several findings in one sentence: the sentence once
             last = (item["line"], item["sentence"])
-            out.print(f"  line {item['line']:>4}  \"{escape(item['sentence'])}\"")
+            out.print(f"  line {item['line']:>4}  \"{escape(item['sentence'])}\"", soft_wrap=True)
         out.print(f"             [bold]{KIND_NAMES[item['kind']]}[/bold]: {escape(item['suggestion'])}")
     out.print("")
