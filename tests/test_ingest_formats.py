@@ -31,6 +31,8 @@ CASES = [
     ("amazon/contact-lens-1.0.0.json", "amazon-contact-lens", "a1b2c3d4-0000-4000-8000-000000000002", "explicit"),
     ("amazon/transcribe-speakers.json", "amazon-transcribe", "std-job-speakers", "heuristic"),
     ("amazon/transcribe-channels.json", "amazon-transcribe", "std-job-channels", "heuristic"),
+    ("amazon/bda-audio.json", "amazon-bda-audio", "bda-call-0001", "heuristic"),
+    ("amazon/pca.json", "amazon-pca", "pca-job-0001", "explicit"),
     ("deepgram/utterances.json", "deepgram", "dg-req-0001", "heuristic"),
     ("deepgram/diarized-words.json", "deepgram", "dg-req-0002", "heuristic"),
     ("deepgram/multichannel.json", "deepgram", "dg-req-0003", "heuristic"),

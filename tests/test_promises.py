@@ -334,14 +334,19 @@ def test_promises_history_kept_and_broken(returning: Any) -> None:
     assert [c.id for c in before.calls] == ["p1"] and {p.label for p in before.open} == {"callback", "refund"}
 
 
-def test_promises_open_until_due_then_broken(returning: Any) -> None:
-    from heard.team.promises import broken_promises, open_promises
+def test_promises_open_until_due_then_overdue(returning: Any) -> None:
+    from heard.team.promises import broken_promises, history, open_promises
 
     (email,) = open_promises(returning, "C-200", today=date(2026, 10, 9))
     assert (email.call_id, email.label, email.due, email.status) == ("p3", "email", "2026-10-09", "open")
     assert open_promises(returning, "C-200", today=date(2026, 10, 10)) == []
-    broken = broken_promises(returning, None, today=date(2026, 10, 10))
+    # due yesterday, no follow-up and no complaint: flagged as overdue, not called broken
+    later = history(returning, "C-200", today=date(2026, 10, 10))
+    assert [(p.call_id, p.status) for p in later.overdue] == [("p3", "overdue")] and later.broken == []
+    assert "check whether it happened" in later.overdue[0].why
+    broken = broken_promises(returning, None, today=date(2026, 10, 10))   # the lead's list: broken and overdue
     assert [(p.call_id, p.label) for p in broken] == [("p3", "email"), ("p4", "text"), ("p1", "refund")]
+    assert {p.status for p in broken} == {"broken", "overdue"}
     assert {p.customer for p in broken} == {"C-100", "C-200", "C-300"}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from heard.errors import IngestError
 from heard.ingest.amazon import ContactLens, TranscribeCallAnalytics, TranscribeStandard
+from heard.ingest.amazon_more import BedrockDataAutomationAudio, PostCallAnalytics
 from heard.ingest.base import (
     MALFORMED,
     Format,
@@ -40,8 +41,9 @@ from heard.model import Call
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        HeardJson(), HeardJsonl(), TranscribeCallAnalytics(), ContactLens(), TranscribeStandard(), Deepgram(),
-        AssemblyAI(), GoogleSpeech(), OutcomesJson(), WebVtt(), Srt(), OutcomesCsv(), PlainText(),
+        HeardJson(), HeardJsonl(), TranscribeCallAnalytics(), ContactLens(), TranscribeStandard(),
+        BedrockDataAutomationAudio(), PostCallAnalytics(), Deepgram(), AssemblyAI(), GoogleSpeech(), OutcomesJson(),
+        WebVtt(), Srt(), OutcomesCsv(), PlainText(),
     )
 }
 SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".vtt", ".srt", ".csv", ".tsv"}

@@ -11,9 +11,11 @@ A promise made on a call is, on a `today` date:
   `direction` = "outbound") or an agent turn follows up ("calling you back", "as promised", "following up",
   "i said i'd call"); for any other label, an agent turn follows up and names the kind of thing ("as promised
   i've emailed the form", "following up on your refund").
-- **broken** when it is not kept and either a later call's customer complains it did not happen ("you said
-  you'd call me back", "still no refund", "nobody called", "never arrived": the complaint names the kind, or
-  names none and then counts against every promise not yet kept), or its due date is before `today`.
+- **broken** when it is not kept and a later call's customer complains it did not happen ("you said you'd call
+  me back", "still no refund", "nobody called", "never arrived": the complaint names the kind, or names none and
+  then counts against every promise not yet kept);
+- **overdue** when it is neither, and its due date is before `today`: no follow-up was seen, so it is flagged for
+  someone to check — heard cannot tell a refund that quietly arrived from one that never did;
 - **open** otherwise: the due date is today or later, or there is none, and nothing has happened yet.
 """
 
@@ -52,7 +54,7 @@ KIND_WORDS = {
     "send": re.compile(r"\b(?:sent|send|form|card|letter|replacement|parcel|arrived|post|delivery|delivered)\b", re.I),
     "other": re.compile(r"\b(?:sorted|cancel(?:led)?|chased|fixed|done)\b", re.I),
 }
-STATUSES = ("kept", "broken", "open")
+STATUSES = ("kept", "broken", "overdue", "open")
 
 
 @dataclass
@@ -85,13 +87,14 @@ class PastCall:
 
 @dataclass
 class History:
-    """A customer's recent calls, newest first, with their promises; the open and broken ones gathered."""
+    """A customer's recent calls, newest first, with their promises; the open, broken and overdue ones gathered."""
 
     customer: str
     calls: list[PastCall]
     open: list[Promise]
     broken: list[Promise]
     last_sentiment: float | None
+    overdue: list[Promise] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,7 +148,8 @@ def _settle(store: Store, rows: list[Any], customer: str, today: date) -> list[P
                 promise.status, promise.why = "broken", f"the customer said it did not happen on call {call.id}"
                 promise.settled_by = call.id
         if promise.status == "open" and due is not None and due < today:
-            promise.status, promise.why = "broken", f"due {due.isoformat()} and no follow-up came"
+            promise.status, promise.why = "overdue", (f"due {due.isoformat()}; no follow-up seen in the customer's "
+                                                      f"later calls: check whether it happened")
         past[i].promises.append(promise)
     return past
 
@@ -183,7 +187,8 @@ def history(store: Store, customer: str, before: datetime | None = None, limit: 
     recent = list(reversed(past))[:limit]
     last = next((c.customer_end for c in recent if c.customer_end is not None), None)
     return History(customer, recent, [p for p in everything if p.status == "open"],
-                   [p for p in everything if p.status == "broken"], last)
+                   [p for p in everything if p.status == "broken"], last,
+                   [p for p in everything if p.status == "overdue"])
 
 
 def open_promises(store: Store, customer: str, today: date | None = None) -> list[Promise]:
@@ -193,8 +198,9 @@ def open_promises(store: Store, customer: str, today: date | None = None) -> lis
 
 def broken_promises(store: Store, scope: User | ColumnElement[bool] | None, today: date | None = None,
                     keys: Sequence[str] | None = None) -> list[Promise]:
-    """Broken promises across every customer with calls in scope (a user's calls, a SQL condition on `calls`, or
-    None for all), the most recently due first."""
+    """Promises flagged across every customer with calls in scope (a user's calls, a SQL condition on `calls`, or
+    None for all): broken (the customer said so) and overdue (due, no follow-up seen), the most recently due
+    first."""
     keys = list(keys or InsightsSettings().customer_keys)
     condition = call_scope(scope) if isinstance(scope, User) else scope
     everyone = _rows(store, None, keys, None, None)
@@ -209,5 +215,5 @@ def broken_promises(store: Store, scope: User | ColumnElement[bool] | None, toda
             by_customer.setdefault(str(customer_in(r.meta, keys)), []).append(r)
     day = _today(today)
     found = [p for customer, rows in by_customer.items() for c in _settle(store, rows, customer, day)
-             for p in c.promises if p.status == "broken" and p.call_id in shown]
+             for p in c.promises if p.status in ("broken", "overdue") and p.call_id in shown]
     return sorted(found, key=lambda p: (p.due or "", p.call_id), reverse=True)

@@ -213,7 +213,7 @@ def live_history(request: Request, user: CurrentUser,
         raise ApiError(404, "not_found", f"no live call {call!r} that you may watch",
                        "GET /api/live/calls lists the live calls you may watch.")
     if entry.customer_id is None:
-        return {"customer": None, "calls": [], "open": [], "broken": [], "last_sentiment": None}
+        return {"customer": None, "calls": [], "open": [], "broken": [], "overdue": [], "last_sentiment": None}
     return _history(request.app.state.store, entry.customer_id)
 
 

@@ -1,4 +1,4 @@
-// The caller's history above the live calls: recent calls, open and broken promises, last sentiment.
+// The caller's history above the live calls: recent calls, open, broken and overdue promises, last sentiment.
 // Shown for the call named by ?call= or the first live call whose start named a customer.
 (function () {
   var box = document.querySelector("[data-live-history]");
@@ -25,7 +25,7 @@
     box.querySelector("[data-history-sentiment]").textContent = "last sentiment " + sentiment(h.last_sentiment) +
       " · " + h.calls.length + " recent call(s)";
     list("[data-history-open]", h.open, "None");
-    list("[data-history-broken]", h.broken, "None");
+    list("[data-history-broken]", h.broken.concat(h.overdue || []), "None");
     var body = box.querySelector("[data-history-calls]");
     body.innerHTML = "";
     if (!h.calls.length) { var tr0 = document.createElement("tr"); tr0.appendChild(el("td", "No earlier calls.", "muted")); tr0.firstChild.colSpan = 6; body.appendChild(tr0); }
