@@ -16,8 +16,8 @@ from heard.ingest import FORMATS, IngestOptions, detect, read_bytes, read_path
 from heard.model import Call, Role
 from tests.conftest import FIXTURES
 
-BDA = FIXTURES / "amazon" / "bda-audio.json"
-PCA = FIXTURES / "amazon" / "pca.json"
+BDA = FIXTURES / "amazon-more" / "bda-audio.json"
+PCA = FIXTURES / "amazon-more" / "pca.json"
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
