@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench postgres chromium clean samples
+.PHONY: demo test lint typecheck bench postgres chromium tts clean samples
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,16 @@ postgres:
 chromium:
 	bash scripts/ensure-chromium.sh
 
+tts:
+	bash scripts/ensure-tts.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres chromium lint typecheck
+test: $(STAMP) postgres chromium tts lint typecheck
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)

@@ -81,7 +81,9 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     code, out, _ = heard("show", "--json", "heard-1", db=db)
     shown = json.loads(out)
     assert shown["call"]["id"] == "heard-1"
-    assert shown["analysis"]["analysers"] == {name: a.version for name, a in REGISTRY.items()}
+    # Every analyser ran but acoustics, which needs a recording and says so.
+    assert shown["analysis"]["analysers"] == {name: a.version for name, a in REGISTRY.items() if name != "acoustics"}
+    assert "recording" in shown["analysis"]["skipped"]["acoustics"]
     code, _, err = heard("show", "nope", db=db)
     assert code == 2 and "no stored call" in err
     for fmt in ("csv", "jsonl", "parquet"):
@@ -92,7 +94,7 @@ def test_cli_analyze_show_export(tmp_path: Path) -> None:
     assert {r["call_id"] for r in rows} == {"heard-1", "heard-l0", "heard-l1", "heard-l2"}
     first = next(r for r in rows if r["call_id"] == "heard-1")
     assert (first["outcome_csat"], first["talk_time_agent"]) == ("5", "9.2")
-    assert first["analysers"] == ",".join(f"{n}@{a.version}" for n, a in sorted(REGISTRY.items()))
+    assert first["analysers"] == ",".join(f"{n}@{a.version}" for n, a in sorted(REGISTRY.items()) if n != "acoustics")
     # The customer's quarters run to their last turn end (19.6 s); no customer turn is centred in Q1.
     assert first["sentiment_quarter_q1_customer"] == "" and first["sentiment_quarter_q2_customer"] != ""
     assert "turn_sentiment_agent" not in first
@@ -109,7 +111,7 @@ def test_cli_analyze_files_read_only_or_stored(tmp_path: Path) -> None:
     code, _, _ = heard("analyze", "--out", str(out_file), str(FIXTURES / "amazon"), db=db)
     assert code == 0 and not db.exists()  # files are analysed read-only by default
     results = [json.loads(line) for line in out_file.read_text().splitlines()]
-    assert len(results) == 7 and all(r["analysers"]["timing"] == 1 for r in results)
+    assert len(results) == 7 and all(r["analysers"]["timing"] == REGISTRY["timing"].version for r in results)
     code, out, err = heard("analyze", str(FIXTURES / "captions"), db=db)
     assert code == 0 and "3 call(s) analysed" in err
     assert [json.loads(line)["call_id"] for line in out.splitlines()] == ["prefix", "sample", "voice"]
@@ -139,8 +141,13 @@ def test_cli_demo_prints_the_report(tmp_path: Path) -> None:
     for agent in ("a.rivera", "j.okafor", "m.chen", "d.kowalski", "r.singh", "t.brooks"):
         assert agent in out
     assert "agent  ana" in out and "admin  ada" in out and "Serving" not in out   # kept: logins are printed
+    # One recorded call besides (the audio extra is part of `make test`): transcribed and measured.
+    assert "Audio: au-01.ogg (stereo, 8 kHz, 72 s) transcribed offline" in out and "raised voice 1" in out
+    assert "talk-over 4 (customer started it)" in out   # the four planted overlaps (au-01.truth.json)
     with Store.open(f"sqlite:///{keep}") as store:
-        assert store.count_calls() == 45 and len(list(store.iter_analyses())) == 45
+        assert store.count_calls() == 46 and len(list(store.iter_analyses())) == 46
+        call = store.get_call("au-01")
+        assert call is not None and call.agent_id == "a.rivera" and call.audio is not None
 
 
 def test_cli_config_show_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,7 +32,8 @@ def test_pipeline_untimed_call_has_no_durations(call: Call) -> None:
     assert seconds is not None and seconds.value is None
     turns = result.metric("turns", Role.AGENT)
     assert turns is not None and turns.value == 2
-    assert set(result.skipped) == {"timing", "overlap"} and "turn start/end" in result.skipped["timing"]
+    assert set(result.skipped) == {"timing", "overlap", "acoustics"} and "turn start/end" in result.skipped["timing"]
+    assert "recording" in result.skipped["acoustics"]
 
 
 @pytest.mark.parametrize("call", [make_call()])

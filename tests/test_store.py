@@ -89,7 +89,8 @@ def test_store_analysis_records_versions_and_replaces_same_versions(store: Store
     store.save_analysis(analyse(call))
     store.save_analysis(analyse(call))
     latest = store.latest_analysis("c-1")
-    assert latest is not None and latest.analysers == {name: a.version for name, a in REGISTRY.items()}
+    assert latest is not None and latest.analysers == {name: a.version for name, a in REGISTRY.items()
+                                                       if name != "acoustics"}   # acoustics needs a recording
     assert latest.content_hash == call.content_hash()
     assert len(list(store.iter_analyses())) == 1
 

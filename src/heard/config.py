@@ -19,6 +19,7 @@ from heard.errors import ConfigError
 from heard.ingest.base import IngestOptions
 from heard.insights.dataset import InsightsSettings
 from heard.live.engine import LiveSettings
+from heard.redact import RedactionSettings
 from heard.store import DEFAULT_URL
 
 
@@ -41,6 +42,7 @@ class Settings(BaseModel):
     web: WebSettings = Field(default_factory=WebSettings)
     ingest: IngestOptions = Field(default_factory=IngestOptions)
     insights: InsightsSettings = Field(default_factory=InsightsSettings)
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     analysers: dict[str, dict[str, Any]] = Field(default_factory=dict, description="analyser name -> settings")
 
 

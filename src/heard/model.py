@@ -124,6 +124,44 @@ class SpeakerMapping(_Strict):
     reason: str | None = None
 
 
+class AudioSegment(_Strict):
+    """One stretch of voice activity in the recording, on one party's channel or diarised speaker.
+
+    Times are exact (from the signal, not the transcript). Loudness and pitch describe what the party's
+    voice did in that stretch; `raised` is set for the customer only, against their own baseline.
+    """
+
+    speaker: Role
+    start: Seconds
+    end: Seconds
+    loudness_db: float | None = Field(default=None, description="RMS level, dB relative to full scale")
+    pitch_hz: float | None = Field(default=None, ge=0, description="median fundamental frequency of voiced frames")
+    words_per_minute: float | None = Field(default=None, ge=0)
+    raised: bool = Field(default=False, description="customer only: louder and higher than their own baseline")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AudioSegment:
+        if self.start > self.end:
+            raise ValueError(f"'start' is after 'end' ({self.start} > {self.end})")
+        return self
+
+
+class AudioInfo(_Strict):
+    """Where a call's recording came from and what the signal itself showed (present only for audio imports)."""
+
+    file: str = Field(description="the recording's file name (not its folder)")
+    sha256: str = Field(description="of the recording's bytes, so the same recording is recognised again")
+    sample_rate: int = Field(gt=0)
+    channels: int = Field(ge=1)
+    duration: Seconds
+    layout: Literal["stereo", "mono"]
+    transcript_source: str = Field(description="which speech-to-text engine and model wrote the words")
+    segments: list[AudioSegment] = Field(default_factory=list, description="voice activity, in order of start")
+    diarization: str | None = Field(default=None, description="mono recordings: how the two voices were told apart")
+    diarization_confidence: float | None = Field(default=None, ge=0, le=1)
+    redacted_copy: str | None = Field(default=None, description="file name of the copy with PII ranges muted")
+
+
 class Call(_Strict):
     """One conversation between an agent and a customer."""
 
@@ -144,6 +182,7 @@ class Call(_Strict):
         default_factory=dict, description="metrics computed by the source vendor, keyed by vendor name"
     )
     source_format: str | None = None
+    audio: AudioInfo | None = Field(default=None, description="the recording's signal facts, for audio imports")
 
     @field_validator("started_at")
     @classmethod
@@ -190,7 +229,9 @@ class Call(_Strict):
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of this call: equal for equal content, whatever the source file."""
         # Fields serialise in model order; dict fields (metadata) keep the order their source gave.
-        return hashlib.sha256(self.model_dump_json(exclude={"source_format"}).encode("utf-8")).hexdigest()
+        # A call without audio hashes as it did before the audio field existed.
+        exclude = {"source_format"} if self.audio is not None else {"source_format", "audio"}
+        return hashlib.sha256(self.model_dump_json(exclude=exclude).encode("utf-8")).hexdigest()
 
 
 class Metric(_Strict):
@@ -203,6 +244,8 @@ class Metric(_Strict):
     party: Role | None = None
     turns: list[int] = Field(default_factory=list)
     approximate: bool = False
+    source: Literal["audio", "words", "turns"] | None = Field(
+        default=None, description="timing metrics: measured on the recording, on word times or on turn times")
     analyser: str
 
 

@@ -26,6 +26,7 @@ from heard.text.speech import (
     is_backchannel,
     merge,
     overlap,
+    timing_source,
     turn_speech,
 )
 
@@ -53,12 +54,13 @@ class _Tally:
     amazon_spans: list[tuple[float, float]] = field(default_factory=list)
 
 
-@analyser(NAME, version=2, needs=(Need.TURN_TIMES,), settings=OverlapSettings, produces=(
+@analyser(NAME, version=3, needs=(Need.TURN_TIMES,), settings=OverlapSettings, produces=(
     "interruptions", "interruption_seconds", "backchannels", "overtalks", "overtalk_seconds", "interruption",
     "backchannel", "overtalk"))
 def overlaps(call: Call, settings: OverlapSettings) -> Output:
     """Interruptions and backchannels per party, with how long each talked over the other."""
-    approximate = not call.has_word_times
+    approximate = not call.has_word_times and call.audio is None
+    source = timing_source(call)
     findings: list[Finding] = []
     counts = {Role.AGENT: _Tally(), Role.CUSTOMER: _Tally()}
     # Each party's turns that may still be in progress; turns come in order of start, so a turn that
@@ -109,7 +111,7 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
         def add(name: str, value: float, unit: str | None = None, approx: bool = False, role: Role = role,
                 tally: _Tally = tally) -> None:
             metrics.append(Metric(name=name, value=value, unit=unit, party=role, turns=list(tally.turns),
-                                  analyser=NAME, approximate=approx))
+                                  analyser=NAME, approximate=approx, source=source))
 
         add("interruptions", tally.interruptions)
         add("interruption_seconds", round(tally.seconds, 3), "s", approximate)

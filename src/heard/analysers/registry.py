@@ -70,8 +70,8 @@ class Analyser:
             return "needs turn start/end times, which this call does not have"
         if Need.WORD_TIMES in self.needs and not call.has_word_times:
             return "needs per-word times, which this call does not have"
-        if Need.AUDIO in self.needs:
-            return "needs audio, which this call does not have"
+        if Need.AUDIO in self.needs and call.audio is None:
+            return "needs the call's recording (import the audio file), which this call does not have"
         return None
 
 

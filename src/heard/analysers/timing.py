@@ -24,6 +24,7 @@ from heard.text.speech import (
     gaps,
     is_backchannel,
     party_speech,
+    timing_source,
     tokens,
     total,
     turn_speech,
@@ -58,13 +59,14 @@ class TimingSettings(BaseModel):
     backchannel_max_seconds: float = BACKCHANNEL_MAX_SECONDS
 
 
-@analyser(NAME, version=1, needs=(Need.TURN_TIMES,), settings=TimingSettings, produces=(
+@analyser(NAME, version=2, needs=(Need.TURN_TIMES,), settings=TimingSettings, produces=(
     "duration", "talk_time", "talk_share", "talk_percent_of_call", "words", "wpm", "non_talk_time",
     "non_talk_count", "hold_time", "dead_air_time", "longest_monologue", "response_latency_median",
     "response_latency_max", "time_to_acknowledgement", "non_talk"))
 def timing(call: Call, settings: TimingSettings) -> Output:
     """Talk time, pace, silences, monologues, response latency and time to acknowledgement."""
-    approximate = not call.has_word_times
+    approximate = not call.has_word_times and call.audio is None
+    source = timing_source(call)
     pause = settings.non_talk_threshold
     metrics: list[Metric] = []
     findings: list[Finding] = []
@@ -72,7 +74,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     def metric(name: str, value: float | int | None, unit: str | None = None, party: Role | None = None,
                turns: list[int] | None = None, approx: bool = approximate) -> None:
         metrics.append(Metric(name=name, value=value, unit=unit, party=party, turns=turns or [], analyser=NAME,
-                              approximate=approx))
+                              approximate=approx, source=source))
 
     ends = [t.end or 0.0 for t in call.turns]
     last = max(range(len(ends)), key=ends.__getitem__)
@@ -95,7 +97,9 @@ def timing(call: Call, settings: TimingSettings) -> Output:
 
     hold = compile_phrases(settings.hold_phrases)
     resume = compile_phrases(settings.resume_phrases)
-    everyone = [span for t in call.turns for span in turn_speech(t, pause)]
+    # With a recording, silence is where neither channel (or voice) has speech; else where no turn's words are.
+    everyone = speech[Role.AGENT] + speech[Role.CUSTOMER] if call.audio is not None \
+        else [span for t in call.turns for span in turn_speech(t, pause)]
     silences = gaps(everyone, minimum=settings.non_talk_threshold)
     hold_time = dead_air = 0.0
     # Turns come in order of start and silences in order of time, so one pass finds each silence's turns:

@@ -73,6 +73,21 @@ def progress(state: State, label: str, total: int) -> Iterator[Any]:
         yield lambda *_: progress.advance(task)
 
 
+@contextmanager
+def import_progress(state: State, total: int) -> Iterator[tuple[Any, Any]]:
+    """Two bars: files done, and seconds of the recording being transcribed (shown only for audio files)."""
+    show = not state.quiet and err.is_terminal
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not show) as progress:
+        files = progress.add_task("importing", total=total)
+        audio = progress.add_task("transcribing (s)", total=1, visible=False)
+
+        def seconds(done: float, whole: float) -> None:
+            progress.update(audio, completed=round(done), total=max(1, round(whole)), visible=done < whole)
+
+        yield (lambda *_: progress.advance(files)), seconds
+
+
 def read_calls(paths: Iterable[str], options: IngestOptions) -> tuple[list[Call], int]:
     """Every call in the files, printing each problem; returns the calls and how many problems there were."""
     calls: list[Call] = []

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from heard.cli.base import State, err, fail, out, progress, read_calls, state_of
+from heard.cli.base import State, err, fail, import_progress, out, progress, read_calls, state_of
 from heard.errors import HeardError
 from heard.ingest import FORMATS, expand_paths
 from heard.model import Call, CallAnalysis
@@ -41,10 +41,10 @@ def import_cmd(
             update={"repair_timestamps": True} if repair_timestamps else {})
         store = state.store()
         files = list(expand_paths(paths))
-        with progress(state, "importing", len(files)) as tick:
+        with import_progress(state, len(files)) as (tick, seconds):
             # The expanded files, so the folders are walked once; the patterns when nothing matched, for the message.
             report = import_paths(store, files or paths, format=format, options=options, replace=replace,
-                                  progress=tick)
+                                  progress=tick, redaction=state.settings.redaction, audio_progress=seconds)
     except HeardError as exc:
         fail(exc)
     _print_import(report, state, as_json)
@@ -89,7 +89,7 @@ def analyze_cmd(
         calls: Iterable[Call]
         if paths and store_results:
             store = state.store()
-            report = import_paths(store, paths, options=settings.ingest)
+            report = import_paths(store, paths, options=settings.ingest, redaction=settings.redaction)
             for problem in report.problems:
                 err.print(f"[yellow]{escape(problem.where)}[/yellow]: {escape(problem.message)}", soft_wrap=True)
             problems += report.failed

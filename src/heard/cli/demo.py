@@ -47,6 +47,7 @@ def demo_cmd(
     try:
         store = Store.open(f"sqlite:///{db_path}")
         report = import_paths(store, [SAMPLES_DIR / "calls", SAMPLES_DIR / "outcomes.csv"])
+        audio = _demo_audio(store)
         calls = list(store.iter_calls())
         failed = [r for r in analyse_and_store(store, calls) if isinstance(r, Failed)]
         summary = agent_summary(store)
@@ -82,6 +83,7 @@ def demo_cmd(
     for c in calls:
         reasons[c.reason or "?"] = reasons.get(c.reason or "?", 0) + 1
     out.print("Call reasons: " + ", ".join(f"{k} {n}" for k, n in sorted(reasons.items())))
+    out.print(audio)
     out.print("[dim]length: mean call length; talk: the agent's share of talk time; opps met: share of the "
               "customer's empathy opportunities the agent acknowledged or reassured; robotic: robotic-empathy "
               "flags per call; recovery: customer sentiment at the end minus at the start (-2 to +2).[/dim]")
@@ -117,6 +119,38 @@ def demo_cmd(
         finally:
             if keep is None:
                 shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _demo_audio(store: Store) -> str:
+    """Import the recorded sample call (transcribed offline) and say what the recording itself showed."""
+    import time
+
+    from heard.errors import HeardError as Unavailable
+    from heard.ingest.audio import require_audio
+    from heard.pipeline import analyse
+    from heard.samples import SAMPLES_DIR
+
+    try:
+        require_audio()
+    except Unavailable as exc:
+        return f"Audio: the recorded sample call was skipped: {exc}"
+    folder = SAMPLES_DIR / "audio"
+    began = time.perf_counter()
+    report = import_paths(store, [folder / "au-01.ogg", folder / "outcomes.csv"])
+    took = time.perf_counter() - began
+    call = store.get_call("au-01")
+    if call is None or call.audio is None:
+        return "Audio: the recorded sample call could not be read: " + "; ".join(map(str, report.problems))
+    found = analyse(call, only=["acoustics"]).findings
+    talkover = [f for f in found if f.kind == "talkover"]
+    silences = [f.detail["seconds"] for f in found if f.kind == "silence"]
+    raised = [f for f in found if f.label == "raised_voice"]
+    return (f"Audio: au-01.ogg ({call.audio.layout}, {call.audio.sample_rate // 1000} kHz, "
+            f"{call.audio.duration:.0f} s) transcribed offline in {took:.0f} s by {call.audio.transcript_source}: "
+            f"{len(call.turns)} turns; talk-over {len(talkover)} "
+            f"({', '.join(sorted({f.detail['by'] for f in talkover})) or 'none'} started it); "
+            f"{len(silences)} silences (longest {max(silences, default=0):.1f} s); "
+            f"raised voice {len(raised)} (customer, from loudness and pitch against their own baseline).")
 
 
 def _demo_plan(store: Store) -> dict[str, Any] | None:

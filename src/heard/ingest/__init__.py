@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import glob
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from heard.errors import IngestError
+from heard.errors import HeardError, IngestError
 from heard.ingest.amazon import ContactLens, TranscribeCallAnalytics, TranscribeStandard
 from heard.ingest.amazon_more import BedrockDataAutomationAudio, PostCallAnalytics
+from heard.ingest.audio import AUDIO_SUFFIXES
 from heard.ingest.base import (
     MALFORMED,
     Format,
@@ -46,7 +47,7 @@ FORMATS: dict[str, Format] = {
         WebVtt(), Srt(), OutcomesCsv(), PlainText(),
     )
 }
-SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".vtt", ".srt", ".csv", ".tsv"}
+SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".vtt", ".srt", ".csv", ".tsv"} | AUDIO_SUFFIXES
 
 __all__ = [
     "FORMATS",
@@ -163,10 +164,50 @@ def read_bytes(data: bytes, path: Path, *, format: str | None = None,
     return results
 
 
-def read_path(path: str | Path, *, format: str | None = None, options: IngestOptions | None = None) -> list[Parsed]:
-    """Parse one file into Calls, OutcomeRecords and IngestErrors (never raises for bad content)."""
+def read_audio(path: Path, options: IngestOptions,
+               progress: Callable[[float, float], None] | None = None) -> Call | IngestError:
+    """One recording as a Call, or the reason it could not be read (never raises for a bad recording)."""
+    limit = options.audio.max_file_mb
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return IngestError(f"cannot read: {exc.strerror or exc}", path=str(path),
+                           hint="Check the path exists and is readable.")
+    if size > limit * 1024 * 1024:
+        return IngestError(f"recording is {size / 1024 / 1024:,.1f} MB, over the limit of {limit:g} MB "
+                           "(ingest.audio.max_file_mb)", path=str(path),
+                           hint="Split it, or raise ingest.audio.max_file_mb in heard.toml.")
+    try:
+        from heard.ingest.audio import require_audio
+        require_audio()
+        from heard.ingest.audio.io import probe
+        from heard.ingest.audio.pipeline import read_recording
+
+        recording = probe(path)
+        if recording.duration > options.max_call_seconds:
+            return IngestError(f"recording is {recording.duration:,.0f} s long, over the limit of "
+                               f"{options.max_call_seconds:,.0f} s (ingest.max_call_seconds)", path=str(path),
+                               hint="Split it, or raise ingest.max_call_seconds.")
+        return read_recording(path, options.audio, progress=progress)
+    except IngestError as exc:
+        return exc
+    except HeardError as exc:
+        return IngestError(exc.message, path=str(path), hint=exc.hint)
+    except (RuntimeError, ValueError, TypeError, OSError) as exc:   # soundfile's LibsndfileError is a RuntimeError
+        return IngestError(f"not a recording heard can read: {exc}", path=str(path),
+                           hint="Use WAV, FLAC, MP3 or OGG audio (8 kHz or more, mono or stereo).")
+
+
+def read_path(path: str | Path, *, format: str | None = None, options: IngestOptions | None = None,
+              progress: Callable[[float, float], None] | None = None) -> list[Parsed]:
+    """Parse one file into Calls, OutcomeRecords and IngestErrors (never raises for bad content).
+
+    A recording (.wav .flac .mp3 .ogg .opus) is transcribed and measured (needs `heard[audio]`);
+    `progress(seconds_done, seconds_total)` is called as it goes."""
     path = Path(path)
     options = options or IngestOptions()
+    if path.suffix.lower() in AUDIO_SUFFIXES and format in (None, "audio"):
+        return [read_audio(path, options, progress)]
     limit = options.max_file_bytes
     try:
         # The size is checked before a byte is read, and reading stops one byte past the limit: a file that

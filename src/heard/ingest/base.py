@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from heard.errors import IngestError
+from heard.ingest.audio.settings import AudioSettings
 from heard.ingest.speakers import LabelledText, configured_role, guess_roles
 from heard.model import Call, OutcomeRecord, Role, SpeakerMapping, Turn, Word
 
@@ -38,6 +39,7 @@ class IngestOptions(BaseModel):
     max_turns: int = Field(default=5000, gt=0, description="refuse a call with more turns than this")
     max_call_seconds: float = Field(default=21600.0, gt=0,
                                     description="refuse a call with a turn that ends (or starts) later than this")
+    audio: AudioSettings = Field(default_factory=AudioSettings, description="how recordings are read")
 
     @property
     def max_file_bytes(self) -> int:

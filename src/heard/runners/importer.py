@@ -2,6 +2,8 @@
 
 Transcripts are stored first, then metadata/outcome rows are joined to calls by id, so one batch
 can hold both. Each call is its own transaction; a bad file or call is reported and the batch goes on.
+When `[redaction]` is on, PII is replaced by typed placeholders before a call is stored (and, for a
+recording, the same time ranges are muted in a copy of the audio); the original text is never stored.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from heard.errors import IngestError, StoreError
 from heard.ingest import expand_paths, read_path
 from heard.ingest.base import IngestOptions, OutcomeRecord
 from heard.model import Call
+from heard.redact import RedactionSettings, redact_call
 from heard.store import Applied, Store, Written
 
 
@@ -56,6 +59,8 @@ def import_paths(
     options: IngestOptions | None = None,
     replace: bool = False,
     progress: Callable[[Path], None] | None = None,
+    redaction: RedactionSettings | None = None,
+    audio_progress: Callable[[float, float], None] | None = None,
 ) -> ImportReport:
     """Read every file under `paths` and store what is valid; never raises for bad input."""
     report = ImportReport()
@@ -67,13 +72,21 @@ def import_paths(
                                        "no files found. Check the path, or quote a glob so the shell leaves it."))
     for path in files:
         report.files += 1
-        for item in read_path(path, format=format, options=options):
+        for item in read_path(path, format=format, options=options, progress=audio_progress):
             if isinstance(item, IngestError):
                 report.failed += 1
                 report.problems.append(Problem(item.where, item.message + (f" {item.hint}" if item.hint else "")))
             elif isinstance(item, OutcomeRecord):
                 pending.append((item, path))
             else:
+                if redaction is not None and redaction.enabled:
+                    try:
+                        item = _redacted(item, path, redaction, options)
+                    except (OSError, RuntimeError, ValueError) as exc:
+                        report.failed += 1
+                        report.problems.append(Problem(f"{path}, call {item.id}", f"not stored: redaction failed "
+                                                       f"({exc}); nothing of this call was kept"))
+                        continue
                 _store_call(store, item, path, replace, report)
         if progress:
             progress(path)
@@ -94,6 +107,21 @@ def import_paths(
         else:
             report.outcomes_unchanged += 1
     return report
+
+
+def _redacted(call: Call, path: Path, settings: RedactionSettings, options: IngestOptions | None) -> Call:
+    """The call with PII replaced and a redaction report in its metadata; a recording's copy muted to match."""
+    clean, found = redact_call(call, settings)
+    metadata = dict(clean.metadata)
+    metadata["redaction"] = {"counts": found.counts, "items": [i.model_dump(mode="json") for i in found.items]}
+    update: dict[str, object] = {"metadata": metadata}
+    if clean.audio is not None:
+        from heard.ingest.audio.redacted import write_muted_copy
+
+        folder = Path(options.audio.redacted_dir) if options and options.audio.redacted_dir else path.parent
+        copy = write_muted_copy(path, found.time_ranges(), folder / f"{path.stem}.redacted.wav")
+        update["audio"] = clean.audio.model_copy(update={"redacted_copy": copy.name})
+    return clean.model_copy(update=update)
 
 
 def _store_call(store: Store, call: Call, path: Path, replace: bool, report: ImportReport) -> None:

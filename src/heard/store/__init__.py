@@ -154,6 +154,7 @@ class Store:
             "started_at": call.started_at.astimezone(UTC) if call.started_at else None, "language": call.language,
             "meta": call.metadata, "speaker_mapping": call.speaker_mapping.model_dump(mode="json")
             if call.speaker_mapping else None, "vendor_metrics": call.vendor_metrics,
+            "audio": call.audio.model_dump(mode="json") if call.audio else None,
             "source_format": call.source_format, "source_path": source_path, "n_turns": len(call.turns),
             "imported_at": now,
         })
@@ -308,7 +309,7 @@ def _call_from_rows(row: Any, turn_rows: Iterable[Any], outcome: dict[str, Any] 
         "channel": row.channel, "started_at": aware(row.started_at) if row.started_at else None,
         "language": row.language, "metadata": row.meta or {},
         "speaker_mapping": row.speaker_mapping, "vendor_metrics": row.vendor_metrics or {},
-        "source_format": row.source_format, "outcome": outcome,
+        "audio": row.audio, "source_format": row.source_format, "outcome": outcome,
         "turns": [{"speaker": t.speaker, "speaker_id": t.speaker_id, "start": t.start, "end": t.end,
                    "text": t.text, "words": t.words} for t in turn_rows],
     })

@@ -36,6 +36,7 @@ calls = Table(
     Column("meta", JSON, nullable=False),
     Column("speaker_mapping", JSON(none_as_null=True)),
     Column("vendor_metrics", JSON, nullable=False),
+    Column("audio", JSON(none_as_null=True)),   # the recording's signal facts (heard.model.AudioInfo), or null
     Column("source_format", String(64)),
     Column("source_path", Text),
     Column("n_turns", Integer, nullable=False),

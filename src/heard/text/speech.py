@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from heard.model import Call, Role, Turn
 
@@ -103,7 +104,16 @@ def overlap(a: Sequence[Interval], b: Sequence[Interval]) -> float:
 
 
 def party_speech(call: Call, role: Role, pause: float) -> list[Interval]:
+    """When `role` was speaking: the recording's voice activity when the call has one (exact), else from the
+    words' or turns' times."""
+    if call.audio is not None:
+        return merge((s.start, s.end) for s in call.audio.segments if s.speaker is role)
     return merge(span for t in call.turns if t.speaker is role for span in turn_speech(t, pause))
+
+
+def timing_source(call: Call) -> Literal["audio", "words", "turns"]:
+    """Where a call's timing figures come from, best first."""
+    return "audio" if call.audio is not None else "words" if call.has_word_times else "turns"
 
 
 BACKCHANNEL_MAX_WORDS = 3
