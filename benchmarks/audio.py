@@ -11,7 +11,7 @@ it is timed but not part of the figures. Then a fresh process (so its peak memor
            stretch, window by window (`chunk_seconds` 120)
   analyse  heard.pipeline.analyse on the call (every analyser, acoustics included)
 and reports the real-time factor (read + analyse seconds per second of audio; under 1 is faster than
-real time), the peak resident memory (ru_maxrss) and the memory after loading, so what the call itself
+real time), the peak resident memory (VmHWM) and the memory after loading, so what the call itself
 costs is their difference. Two lengths in one run show whether memory grows with the call.
 Prints a table and, last, one JSON line with every figure.
 """
@@ -31,6 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
 def rss_mb() -> float:
+    """This process's peak resident memory so far (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

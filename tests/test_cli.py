@@ -142,7 +142,7 @@ def test_cli_demo_prints_the_report(tmp_path: Path) -> None:
         assert agent in out
     assert "agent  ana" in out and "admin  ada" in out and "Serving" not in out   # kept: logins are printed
     # One recorded call besides (the audio extra is part of `make test`): transcribed and measured.
-    assert "Audio: au-01.ogg (stereo, 8 kHz, 72 s) transcribed offline" in out and "raised voice 1" in out
+    assert "Audio: au-01.ogg (stereo, 8 kHz, 73 s) transcribed offline" in out and "raised voice 1" in out
     assert "talk-over 4 (customer started it)" in out   # the four planted overlaps (au-01.truth.json)
     with Store.open(f"sqlite:///{keep}") as store:
         assert store.count_calls() == 46 and len(list(store.iter_analyses())) == 46

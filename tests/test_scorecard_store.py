@@ -187,4 +187,5 @@ def test_demo_prints_the_scorecard_table() -> None:
     result = CliRunner().invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "Scorecard empathy_balanced: automatic answers, 45 calls" in text and "Weakest items" in text
+    # 45 sample transcripts and the recorded sample call
+    assert "Scorecard empathy_balanced: automatic answers, 46 calls" in text and "Weakest items" in text

@@ -41,8 +41,9 @@ APT = "sudo apt-get install espeak-ng flite sox libsox-fmt-all"
 DEFAULT_ENGINES: Mapping[Role, str] = {Role.AGENT: "flite:slt", Role.CUSTOMER: "espeak-ng:en-us:35",
                                        Role.OTHER: "espeak-ng:en-gb:60"}
 SPEECH_DB = -30.0          # active speech level of an ordinary line, dBFS (a typical call recording)
-RAISED_GAIN_DB = 10.0      # a raised line is this much louder...
-RAISED_PITCH = 1.25        # ...and about this much higher
+RAISED_GAIN_DB = 12.0      # a raised line is this much louder...
+RAISED_PITCH = 1.12        # ...and about this much higher (flite: two semitones; more moves the formants
+                           # so far that a mono raised line sounds like another person)
 _TRIM_DB = 35.0            # trimmed: 5 ms frames more than this far under the clip's loudest frame
 _PEAK = 10 ** (-1 / 20)    # the whole call is scaled down if it would peak above -1 dBFS
 
