@@ -131,3 +131,26 @@ def test_audio_redaction_mutes_the_card_number_in_a_copy(tmp_path: Path) -> None
     before = slice(0, int((start - 0.1) * rate))
     assert np.allclose(muted[before], original[before], atol=1e-4)       # the rest untouched (16-bit rounding)
     store.close()
+
+
+def test_audio_call_is_stored_and_shown_on_both_databases(world: Store) -> None:
+    """A recorded call keeps its signal facts in SQLite and PostgreSQL, and its page marks the raised voice."""
+    from fastapi.testclient import TestClient
+
+    from heard.runners.local import analyse_and_store
+    from heard.samples import SAMPLES_DIR
+    from heard.web.app import create_app
+    from tests.web_world import PASSWORD
+
+    report = import_paths(world, [SAMPLES_DIR / "audio" / "au-01.ogg"])
+    assert report.added == 1, report.problems
+    call = world.get_call("au-01")
+    assert call is not None and call.audio is not None and call.audio.layout == "stereo"
+    assert any(s.raised for s in call.audio.segments)
+    list(analyse_and_store(world, [call]))
+    analysis = world.latest_analysis("au-01")
+    assert analysis is not None and "acoustics" in analysis.analysers
+    client = TestClient(create_app(world, secret="s"))
+    assert client.post("/api/session", json={"username": "quinn", "password": PASSWORD}).status_code == 200
+    page = client.get("/calls/au-01")
+    assert page.status_code == 200 and "raised voice" in page.text
