@@ -154,3 +154,10 @@ def test_audio_call_is_stored_and_shown_on_both_databases(world: Store) -> None:
     assert client.post("/api/session", json={"username": "quinn", "password": PASSWORD}).status_code == 200
     page = client.get("/calls/au-01")
     assert page.status_code == 200 and "raised voice" in page.text
+
+
+def test_audio_silent_recording_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "silent.wav"
+    sf.write(str(path), np.zeros((8000 * 5, 2), dtype=np.float32), 8000)
+    [error] = read_path(path)
+    assert isinstance(error, IngestError) and "no speech was recognised" in error.message and error.hint
