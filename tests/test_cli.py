@@ -137,7 +137,7 @@ def test_cli_demo_prints_the_report(tmp_path: Path) -> None:
     keep = tmp_path / "demo.db"
     code, out, _ = heard("demo", "--keep", str(keep), "--no-serve")
     assert code == 0
-    assert "Imported 45 sample calls" in out and "0 problems" in out
+    assert "Imported 46 sample calls" in out and "0 problems" in out   # 45 transcripts and a recording
     for agent in ("a.rivera", "j.okafor", "m.chen", "d.kowalski", "r.singh", "t.brooks"):
         assert agent in out
     assert "agent  ana" in out and "admin  ada" in out and "Serving" not in out   # kept: logins are printed

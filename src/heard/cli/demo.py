@@ -68,7 +68,7 @@ def demo_cmd(
     for c in calls:
         formats[c.source_format or "?"] = formats.get(c.source_format or "?", 0) + 1
     out.rule("[bold]heard demo[/bold]")
-    out.print(f"Imported {report.added} sample calls ({', '.join(f'{n} {k}' for k, n in sorted(formats.items()))}); "
+    out.print(f"Imported {len(calls)} sample calls ({', '.join(f'{n} {k}' for k, n in sorted(formats.items()))}); "
               f"{report.outcomes_updated} outcome rows joined; {report.failed + len(failed)} problems.")
     out.print(f"Analysers: {', '.join(versions)}")
     table = Table(title="Per agent", header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
