@@ -60,7 +60,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 from heard.redact.spoken import MASK, Normalised, normalise
-from heard.text.redact import luhn  # the same check the role-play redaction uses
+from heard.text.redact import luhn, splice  # the same check the role-play redaction uses
 
 
 class PiiType(StrEnum):
@@ -131,13 +131,7 @@ def redact_text(text: str, *, types: Collection[PiiType] = ALL, region: str = "U
 
 def replace(text: str, spans: list[PiiSpan]) -> str:
     """`text` with each of the sorted, non-overlapping `spans` replaced by its placeholder."""
-    pieces: list[str] = []
-    at = 0
-    for span in spans:
-        pieces += [text[at:span.start], span.placeholder]
-        at = span.end
-    pieces.append(text[at:])
-    return "".join(pieces)
+    return splice(text, spans)
 
 
 def check_region(region: str) -> str:

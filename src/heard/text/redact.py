@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from heard.text.speech import STOPWORDS
 
@@ -43,6 +44,28 @@ class Span:
     @property
     def placeholder(self) -> str:
         return f"[{self.kind}]"
+
+
+class Placed(Protocol):
+    """Anything found at [start, end) of a text that a placeholder replaces."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def placeholder(self) -> str: ...
+
+
+def splice(text: str, spans: Iterable[Placed]) -> str:
+    """`text` with each of the sorted, non-overlapping `spans` replaced by its placeholder."""
+    pieces: list[str] = []
+    at = 0
+    for span in spans:
+        pieces += [text[at:span.start], span.placeholder]
+        at = span.end
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -95,13 +118,7 @@ def redact(text: str, *, context: str = "") -> Redacted:
             continue
         chosen.insert(i, span)
         starts.insert(i, span.start)
-    pieces: list[str] = []
-    at = 0
-    for s in chosen:
-        pieces += [text[at:s.start], s.placeholder]
-        at = s.end
-    pieces.append(text[at:])
-    return Redacted("".join(pieces), tuple(chosen))
+    return Redacted(splice(text, chosen), tuple(chosen))
 
 
 def redact_turns(texts: Sequence[str]) -> list[Redacted]:
