@@ -47,7 +47,7 @@ def measure(path: Path) -> dict[str, float]:
     from heard.pipeline import analyse
 
     settings = AudioSettings()
-    engine(settings.model_dump_json())
+    engine(settings)
     loaded = time.perf_counter()
     after_load = rss_mb()
     call = read_recording(path, settings)

@@ -161,3 +161,10 @@ def test_audio_silent_recording_says_so(tmp_path: Path) -> None:
     sf.write(str(path), np.zeros((8000 * 5, 2), dtype=np.float32), 8000)
     [error] = read_path(path)
     assert isinstance(error, IngestError) and "no speech was recognised" in error.message and error.hint
+
+
+def test_audio_size_limit_has_its_own_setting(recordings: Path) -> None:
+    options = IngestOptions(audio=AudioSettings(max_file_mb=0.001))
+    [error] = read_path(recordings / "call-wav.wav", options=options)
+    assert isinstance(error, IngestError) and "(ingest.audio.max_file_mb)" in error.message
+    assert error.hint is not None and "ingest.audio.max_file_mb=" in error.hint

@@ -125,14 +125,13 @@ def _demo_audio(store: Store) -> str:
     """Import the recorded sample call (transcribed offline) and say what the recording itself showed."""
     import time
 
-    from heard.errors import HeardError as Unavailable
-    from heard.ingest.audio import require_audio
+    from heard.ingest.audio import AudioUnavailable, require_audio
     from heard.pipeline import analyse
     from heard.samples import SAMPLES_DIR
 
     try:
         require_audio()
-    except Unavailable as exc:
+    except AudioUnavailable as exc:
         return f"Audio: the recorded sample call was skipped: {exc}"
     folder = SAMPLES_DIR / "audio"
     began = time.perf_counter()

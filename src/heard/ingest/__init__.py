@@ -18,7 +18,7 @@ from pathlib import Path
 from heard.errors import HeardError, IngestError
 from heard.ingest.amazon import ContactLens, TranscribeCallAnalytics, TranscribeStandard
 from heard.ingest.amazon_more import BedrockDataAutomationAudio, PostCallAnalytics
-from heard.ingest.audio import AUDIO_SUFFIXES
+from heard.ingest.audio import AUDIO_SUFFIXES, require_audio
 from heard.ingest.base import (
     MALFORMED,
     Format,
@@ -167,28 +167,19 @@ def read_bytes(data: bytes, path: Path, *, format: str | None = None,
 def read_audio(path: Path, options: IngestOptions,
                progress: Callable[[float, float], None] | None = None) -> Call | IngestError:
     """One recording as a Call, or the reason it could not be read (never raises for a bad recording)."""
-    limit = options.audio.max_file_mb
     try:
         size = path.stat().st_size
     except OSError as exc:
         return IngestError(f"cannot read: {exc.strerror or exc}", path=str(path),
                            hint="Check the path exists and is readable.")
-    if size > limit * 1024 * 1024:
-        return IngestError(f"recording is {size / 1024 / 1024:,.1f} MB, over the limit of {limit:g} MB "
-                           "(ingest.audio.max_file_mb)", path=str(path),
-                           hint="Split it, or raise ingest.audio.max_file_mb in heard.toml.")
+    too_big = file_too_big(size, path, options, setting="audio.max_file_mb")
+    if too_big is not None:
+        return too_big
     try:
-        from heard.ingest.audio import require_audio
-        require_audio()
-        from heard.ingest.audio.io import probe
+        require_audio()   # before the audio modules are imported, so a missing extra is a message, not a traceback
         from heard.ingest.audio.pipeline import read_recording
 
-        recording = probe(path)
-        if recording.duration > options.max_call_seconds:
-            return IngestError(f"recording is {recording.duration:,.0f} s long, over the limit of "
-                               f"{options.max_call_seconds:,.0f} s (ingest.max_call_seconds)", path=str(path),
-                               hint="Split it, or raise ingest.max_call_seconds.")
-        return read_recording(path, options.audio, progress=progress)
+        return read_recording(path, options.audio, progress=progress, max_seconds=options.max_call_seconds)
     except IngestError as exc:
         return exc
     except HeardError as exc:

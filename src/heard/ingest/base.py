@@ -61,16 +61,27 @@ def size_text(size: int) -> str:
     return f"{size / 1024:,.0f} KB" if size >= 1024 else f"{size} bytes"
 
 
-def size_limit(size: int, path: Path, options: IngestOptions, *, at_least: bool = False) -> IngestError:
-    """The error for a file over ingest.max_file_mb; `at_least` when reading stopped past the limit."""
+def size_limit(size: int, path: Path, options: IngestOptions, *, at_least: bool = False,
+               setting: str = "max_file_mb") -> IngestError:
+    """The error for a file over `ingest.<setting>` (max_file_mb, or audio.max_file_mb for recordings);
+    `at_least` when reading stopped past the limit."""
+    limit = _limit_mb(options, setting)
     return IngestError(f"file is {'more than ' if at_least else ''}{size_text(size)}, over the limit of "
-                       f"{options.max_file_mb:g} MB (ingest.max_file_mb)", path=str(path),
-                       hint=f"Split it, or raise the limit: {how_to_raise('max_file_mb', math.ceil(size / MB))}.")
+                       f"{limit:g} MB (ingest.{setting})", path=str(path),
+                       hint=f"Split it, or raise the limit: {how_to_raise(setting, math.ceil(size / MB))}.")
 
 
-def file_too_big(size: int, path: Path, options: IngestOptions) -> IngestError | None:
-    """The error for a file of `size` bytes when that is over ingest.max_file_mb, else None."""
-    return size_limit(size, path, options) if size > options.max_file_bytes else None
+def file_too_big(size: int, path: Path, options: IngestOptions, *, setting: str = "max_file_mb") -> IngestError | None:
+    """The error for a file of `size` bytes when that is over `ingest.<setting>`, else None."""
+    return size_limit(size, path, options, setting=setting) if size > int(_limit_mb(options, setting) * MB) else None
+
+
+def _limit_mb(options: IngestOptions, setting: str) -> float:
+    """The value of a dotted size setting under [ingest] ("max_file_mb", "audio.max_file_mb")."""
+    value: Any = options
+    for part in setting.split("."):
+        value = getattr(value, part)
+    return float(value)
 
 
 def turn_limit(path: Path, options: IngestOptions, *, count: int | None = None, call_id: str | None = None,

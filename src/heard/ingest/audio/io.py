@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from scipy.signal import resample_poly  # type: ignore[import-untyped]
+
+from heard.ingest.audio.signal import resample
 
 Samples = npt.NDArray[np.float32]
 TARGET_RATE = 16000
@@ -78,5 +79,4 @@ def to_16k(channel: Samples, rate: int) -> Samples:
     """One channel resampled to 16 kHz (what the speech models expect)."""
     if rate == TARGET_RATE:
         return np.ascontiguousarray(channel, dtype=np.float32)
-    divisor = np.gcd(rate, TARGET_RATE)
-    return resample_poly(channel, TARGET_RATE // divisor, rate // divisor).astype(np.float32)
+    return resample(channel, rate, TARGET_RATE).astype(np.float32)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heard.errors import IngestError
 from heard.ingest.audio import require_audio
 from heard.ingest.audio.io import Reader, Recording, Samples, probe, sha256_of, to_16k
 from heard.ingest.audio.settings import AudioSettings
@@ -44,13 +45,19 @@ class _Stretch:
 
 
 def read_recording(path: str | Path, settings: AudioSettings | None = None, *, call_id: str | None = None,
-                   stt: SpeechToText | None = None, progress: Progress | None = None) -> Call:
-    """Transcribe and measure one recording. Raises HeardError (or soundfile's error) if it cannot be read."""
+                   stt: SpeechToText | None = None, progress: Progress | None = None,
+                   max_seconds: float | None = None) -> Call:
+    """Transcribe and measure one recording. Raises HeardError (or soundfile's error) if it cannot be read, or
+    IngestError if it is longer than `max_seconds`."""
     require_audio()
     settings = settings or AudioSettings()
     path = Path(path)
     recording = probe(path)
-    stt = stt or engine(settings.model_dump_json())
+    if max_seconds is not None and recording.duration > max_seconds:
+        raise IngestError(f"recording is {recording.duration:,.0f} s long, over the limit of {max_seconds:,.0f} s "
+                          "(ingest.max_call_seconds)", path=str(path),
+                          hint="Split it, or raise ingest.max_call_seconds.")
+    stt = stt or engine(settings)
     stereo = recording.channels >= 2
     order: tuple[int, ...] = (settings.agent_channel, 1 - settings.agent_channel) if stereo else (0,)
     stretches = _stretches(recording, order, settings, stt, progress)
@@ -69,7 +76,6 @@ def read_recording(path: str | Path, settings: AudioSettings | None = None, *, c
                   text=" ".join(w.text for w in s.words), words=_words(s))
              for s, role, label in labelled if s.words]
     if not turns:
-        from heard.errors import IngestError
         raise IngestError("no speech was recognised in the recording", path=str(path),
                           hint="Check it is a call recording with audible speech (and not silent or music).")
     info = AudioInfo(file=path.name, sha256=sha256_of(path), sample_rate=recording.sample_rate,
@@ -161,13 +167,12 @@ def _words(stretch: _Stretch) -> list[Word]:
 
 def _segments(labelled: Sequence[tuple[_Stretch, Role, str]]) -> list[AudioSegment]:
     """The voice-activity record: every stretch with its level, pitch and pace; the customer's raised ones marked."""
-    customer = [s for s, role, _ in labelled if role is Role.CUSTOMER]
-    flags = dict(zip(map(id, customer), raised_flags([(s.start, s.end, s.loudness, s.pitch) for s in customer]),
-                     strict=True))
+    raised = iter(raised_flags([(s.start, s.end, s.loudness, s.pitch) for s, role, _ in labelled
+                                if role is Role.CUSTOMER]))
     return [AudioSegment(speaker=role, start=round(s.start, 3), end=round(s.end, 3),
                          loudness_db=None if s.loudness is None else round(s.loudness, 2),
                          pitch_hz=None if s.pitch is None else round(s.pitch, 1),
-                         words_per_minute=_rate(s), raised=flags.get(id(s), False))
+                         words_per_minute=_rate(s), raised=next(raised) if role is Role.CUSTOMER else False)
             for s, role, _ in labelled]
 
 

@@ -9,6 +9,7 @@ an empty list or None instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
@@ -236,6 +237,14 @@ def _pitch_track(data: npt.NDArray[np.float64], sr: int) -> npt.NDArray[np.float
     return f0[(f0 >= PITCH_MIN) & (f0 <= PITCH_MAX)]
 
 
+def resample(x: npt.ArrayLike, rate_in: int, rate_out: int) -> npt.NDArray[np.float64]:
+    """Samples at `rate_in` brought to `rate_out` (scipy's polyphase filter; the ratio kept to small integers)."""
+    if rate_in == rate_out:
+        return np.asarray(x, dtype=np.float64)
+    ratio = Fraction(rate_out, rate_in).limit_denominator(2000)
+    return np.asarray(resample_poly(np.asarray(x), ratio.numerator, ratio.denominator), dtype=np.float64)
+
+
 def pitch_hz(x: npt.ArrayLike, sr: int, start: float, end: float) -> float | None:
     """Median fundamental frequency (Hz) of the voiced frames of [start, end); None when none are voiced.
 
@@ -244,9 +253,7 @@ def pitch_hz(x: npt.ArrayLike, sr: int, start: float, end: float) -> float | Non
     """
     span = _span(x, sr, start, end)
     if sr > 16000 and len(span):
-        divisor = int(np.gcd(sr, 16000))
-        span = resample_poly(span, 16000 // divisor, sr // divisor)
-        sr = 16000
+        span, sr = resample(span, sr, 16000), 16000
     track = _pitch_track(span, sr)
     if len(track) < 3:
         return None

@@ -111,7 +111,15 @@ class Whisper:
         return found
 
 
+ENGINE_FIELDS = ("model_dir", "compute_type", "cpu_threads", "language", "beam_size", "batch_size")
+
+
+def engine(settings: AudioSettings) -> SpeechToText:
+    """One loaded engine per process for the settings that shape it (loading takes a second or two and ~300 MB);
+    reading settings such as the window length or the agent's channel share it."""
+    return _loaded(settings.model_dump_json(include=set(ENGINE_FIELDS)))
+
+
 @lru_cache(maxsize=2)
-def engine(settings_json: str) -> SpeechToText:
-    """One loaded engine per process and settings (loading takes a second or two and ~300 MB)."""
-    return Whisper(AudioSettings.model_validate_json(settings_json))
+def _loaded(engine_json: str) -> SpeechToText:
+    return Whisper(AudioSettings.model_validate_json(engine_json))

@@ -21,17 +21,16 @@ import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from scipy.signal import butter, resample_poly, sosfiltfilt  # type: ignore[import-untyped]
+from scipy.signal import butter, sosfiltfilt  # type: ignore[import-untyped]
 
 from heard.errors import HeardError
-from heard.ingest.audio.signal import loudness_db
+from heard.ingest.audio.signal import loudness_db, resample
 from heard.model import Role
 
 Samples = npt.NDArray[np.float32]
@@ -123,13 +122,6 @@ def require_tts(programs: Sequence[str] = ("espeak-ng", "flite")) -> None:
                              hint=f"Run `{ENSURE}` (or `{APT}`).")
 
 
-def _resample(x: npt.NDArray[np.float64], rate_in: int, rate_out: int) -> npt.NDArray[np.float64]:
-    if rate_in == rate_out:
-        return x
-    ratio = Fraction(rate_out, rate_in).limit_denominator(2000)
-    return np.asarray(resample_poly(x, ratio.numerator, ratio.denominator), dtype=np.float64)
-
-
 @lru_cache(maxsize=1024)
 def _speak(voice: _Voice, text: str, raised: bool) -> tuple[npt.NDArray[np.float64], int]:
     """Run the TTS program; the samples (read-only) and their rate."""
@@ -155,7 +147,7 @@ def _speak(voice: _Voice, text: str, raised: bool) -> tuple[npt.NDArray[np.float
     samples = np.asarray(data[:, 0], dtype=np.float64)
     if raised and voice.program == "flite":
         # flite has no pitch control: read the samples as if recorded faster (higher and a little quicker)
-        samples = _resample(samples, round(rate * RAISED_PITCH), rate)
+        samples = resample(samples, round(rate * RAISED_PITCH), rate)
     samples.setflags(write=False)
     return samples, int(rate)
 
@@ -177,7 +169,7 @@ def _trim(x: npt.NDArray[np.float64], sr: int) -> npt.NDArray[np.float64]:
 def _clip(spec: str, text: str, raised: bool, sample_rate: int) -> Samples:
     """One line spoken, at `sample_rate`, trimmed, at the speech level (+RAISED_GAIN_DB when raised). Read-only."""
     samples, rate = _speak(_Voice.parse(spec), text, raised)
-    samples = _trim(_resample(samples, rate, sample_rate), sample_rate)
+    samples = _trim(resample(samples, rate, sample_rate), sample_rate)
     if len(samples) == 0:
         raise TtsUnavailable(f"{spec.split(':')[0]} produced silence for {text[:40]!r}",
                              hint="Give the line some words to speak.")
@@ -205,7 +197,7 @@ def _band(sample_rate: int) -> npt.NDArray[np.float64]:
 
 def _telephone(x: npt.NDArray[np.float64], sample_rate: int) -> npt.NDArray[np.float64]:
     """A phone line: 8 kHz, 300-3400 Hz, G.711 mu-law (8-bit) round trip, back at `sample_rate`."""
-    narrow = _resample(x, sample_rate, 8000)
+    narrow = resample(x, sample_rate, 8000)
     if len(narrow) > 30:   # zero phase: no time shift
         # -180 dB of noise keeps the filter out of denormal numbers in digital silence (100x slower there);
         # the mu-law step is far coarser, so silence still comes out as exact zeros
@@ -217,7 +209,7 @@ def _telephone(x: npt.NDArray[np.float64], sample_rate: int) -> npt.NDArray[np.f
     mu = 255.0
     coded = np.round(np.sign(narrow) * np.log1p(mu * np.abs(narrow)) / np.log1p(mu) * 127.0)
     decoded = np.sign(coded) * np.expm1(np.abs(coded) / 127.0 * np.log1p(mu)) / mu
-    return _resample(decoded, 8000, sample_rate)
+    return resample(decoded, 8000, sample_rate)
 
 
 def synthesize(lines: Sequence[Line], *, sample_rate: int = 16000, stereo: bool = True, agent_channel: int = 0,
