@@ -21,6 +21,8 @@ transcripts, not a forecast; see the docstring of heard/redact/testset.py for wh
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 from heard.redact import PiiType
@@ -33,7 +35,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400, help="utterances per set (default 400)")
     parser.add_argument("--region", default="US", help="phone numbers' region (default US)")
     parser.add_argument("--misses", action="store_true", help="print the planted identifiers that were not found")
+    parser.add_argument("--public", type=Path, metavar="DATA",
+                        help="instead: AnnoMI and MultiWOZ under this folder (../shared/data), text nobody here wrote")
     args = parser.parse_args()
+    if args.public:
+        from heard.redact.public import annomi, multiwoz
+
+        print(json.dumps({"annomi": annomi(args.public / "annomi" / "AnnoMI-simple.csv"),
+                          "multiwoz": multiwoz(args.public / "uss-user-satisfaction" / "MWOZ.txt")}, indent=1))
+        return
     runs = [evaluate(seed, args.n, region=args.region) for seed in args.seeds]
     seeds = ", ".join(map(str, args.seeds))
     print(f"heard.redact on {len(runs)} generated set(s) of {args.n} utterances (seeds {seeds}, "

@@ -871,7 +871,7 @@ AT = re.compile(r"(?<![^\W_])at[ ]|[ ]@[ ]")
 TLD = (r"(?:com|net|org|edu|gov|mil|int|io|co|uk|us|ca|au|nz|ie|de|fr|es|it|nl|be|ch|se|no|dk|fi|in|jp|info|biz|"
        r"me|tv|app|dev|ai|email|online|mail)")
 _LABEL = r"[a-z0-9]+(?:[ ]?-[ ]?[a-z0-9]+)*"
-_DOT = r"(?:[ ]?\.[ ]?|[ ]dot[ ])"
+_DOT = r"(?:[ ]?\.(?![ ])|[ ]dot[ ])"   # "people. It" ends a sentence: a written dot has no space after it
 DOMAIN = re.compile(rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,3}}{_DOT}{TLD}(?![^\W_])")
 PROVIDER = re.compile(r"(?:gmail|googlemail|hotmail|yahoo|outlook|icloud|aol|protonmail)(?![^\W_])")
 PROVIDER_FIRST = re.compile(
