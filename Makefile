@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench postgres chromium tts clean samples
+.PHONY: demo test lint typecheck bench postgres redis chromium tts clean samples
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: $(STAMP)
 postgres:
 	bash scripts/ensure-postgres.sh
 
+redis:
+	bash scripts/ensure-redis.sh
+
 chromium:
 	bash scripts/ensure-chromium.sh
 
@@ -30,7 +33,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres chromium tts lint typecheck
+test: $(STAMP) postgres redis chromium tts lint typecheck
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
