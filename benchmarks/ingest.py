@@ -1,12 +1,16 @@
 """Import + trivial analysis throughput on generated calls, against a parse-only baseline in the same run.
 
     python benchmarks/ingest.py                      # 10,000 calls into a fresh SQLite file
-    python benchmarks/ingest.py --db postgresql://postgres@127.0.0.1/postgres --calls 2000
+    python benchmarks/ingest.py --db postgresql://postgres@127.0.0.1/heard_bench --no-analyse
+    python benchmarks/ingest.py --batch 0 --calls 2000   # the one-call-per-transaction path, for comparison
 
 Phases, each in its own process so peak memory (max RSS) is per phase:
   parse    read and validate every file (the baseline: no database)
-  import   parse + store every call, one transaction per call
+  import   parse + store every call with heard's import, --batch calls per transaction (Store.add_calls);
+           --batch 0: Store.add_call, one transaction per call, as imports did before the bulk path
   analyse  load every stored call, run the pipeline (every analyser, or --analyser NAME), store the analyses
+           (left out with --no-analyse)
+The database must be empty: the import phase checks that every call was added.
 Prints a table and, last, one JSON line with every figure.
 """
 
@@ -38,16 +42,22 @@ def phase_parse(folder: str) -> dict[str, Any]:
     return {"calls": calls, "seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
 
 
-def phase_import(folder: str, url: str) -> dict[str, Any]:
+def phase_import(folder: str, url: str, batch: int) -> dict[str, Any]:
+    from heard.ingest import expand_paths, read_path
+    from heard.model import Call
     from heard.runners.importer import import_paths
-    from heard.store import Store
+    from heard.store import Store, Written
 
     store = Store.open(url)
     start = time.perf_counter()
-    report = import_paths(store, [folder])
-    seconds = time.perf_counter() - start
-    assert report.failed == 0, report.problems[:3]
-    return {"calls": report.added, "seconds": seconds, "peak_mb": _peak_mb()}
+    if batch:
+        report = import_paths(store, [folder], batch_size=batch)
+        assert report.failed == 0, report.problems[:3]
+        added = report.added
+    else:
+        added = sum(store.add_call(r, source_path=str(p)) is Written.ADDED
+                    for p in expand_paths([folder]) for r in read_path(p) if isinstance(r, Call))
+    return {"calls": added, "seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
 
 
 def phase_analyse(url: str, only: list[str] | None) -> dict[str, Any]:
@@ -75,8 +85,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--db", help="SQLAlchemy URL (default: a fresh SQLite file in a temp folder)")
     parser.add_argument("--analyser", action="append", help="run only this analyser (repeatable; default: all)")
+    parser.add_argument("--no-analyse", action="store_true", help="parse and import only")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="calls per import transaction (default: heard's; 0: one add_call per call)")
     args = parser.parse_args()
 
+    from heard.runners.importer import BATCH_CALLS
     from heard.samples.generate import write_corpus
     from heard.store import resolve_url
 
@@ -86,28 +100,36 @@ def main() -> None:
         size_mb = sum(f.stat().st_size for f in files) / 1e6
         turns = sum(len(json.loads(line)["turns"]) for f in files for line in f.open())
         url = resolve_url(args.db or str(Path(tmp) / "bench.db"))
+        batch = BATCH_CALLS if args.batch is None else args.batch
         parse = run(phase_parse, str(folder))
-        imported = run(phase_import, str(folder), url)
-        analysed = run(phase_analyse, url, args.analyser)
+        imported = run(phase_import, str(folder), url, batch)
+        assert imported["calls"] == args.calls, f"{imported['calls']} of {args.calls} calls added: is the db empty?"
+        analysed = None if args.no_analyse else run(phase_analyse, url, args.analyser)
 
     def rate(p: dict[str, Any]) -> float:
         return p["calls"] / p["seconds"]
 
-    both = imported["seconds"] + analysed["seconds"]
-    figures = {
+    figures: dict[str, Any] = {
         "calls": args.calls, "turns": turns, "corpus_mb": round(size_mb, 1),
-        "database": url.split(":", 1)[0], "analysers": args.analyser or "all",
+        "database": url.split(":", 1)[0], "batch": batch,
         "parse_calls_per_s": round(rate(parse)), "import_calls_per_s": round(rate(imported)),
-        "analyse_calls_per_s": round(rate(analysed)), "import_and_analyse_calls_per_s": round(args.calls / both),
         "import_time_vs_parse": round(imported["seconds"] / parse["seconds"], 2),
-        "peak_rss_mb": {"parse": round(parse["peak_mb"]), "import": round(imported["peak_mb"]),
-                        "analyse": round(analysed["peak_mb"])},
+        "peak_rss_mb": {"parse": round(parse["peak_mb"]), "import": round(imported["peak_mb"])},
     }
-    print(f"{args.calls} calls ({turns} turns, {size_mb:.1f} MB of JSONL) into {figures['database']}")
-    for name, p in (("parse (baseline)", parse), ("import", imported), ("analyse", analysed)):
+    phases = [("parse (baseline)", parse), ("import", imported)]
+    if analysed is not None:
+        both = imported["seconds"] + analysed["seconds"]
+        figures |= {"analysers": args.analyser or "all", "analyse_calls_per_s": round(rate(analysed)),
+                    "import_and_analyse_calls_per_s": round(args.calls / both)}
+        figures["peak_rss_mb"]["analyse"] = round(analysed["peak_mb"])
+        phases.append(("analyse", analysed))
+    print(f"{args.calls} calls ({turns} turns, {size_mb:.1f} MB of JSONL) into {figures['database']}, "
+          f"{f'{batch} calls per transaction' if batch else 'one transaction per call'}")
+    for name, p in phases:
         print(f"  {name:17} {p['seconds']:7.2f} s  {rate(p):8.0f} calls/s  peak RSS {p['peak_mb']:6.0f} MB")
-    print(f"  import + analyse  {both:7.2f} s  {args.calls / both:8.0f} calls/s; "
-          f"import takes {figures['import_time_vs_parse']}x the parse-only time")
+    if analysed is not None:
+        print(f"  import + analyse  {both:7.2f} s  {args.calls / both:8.0f} calls/s")
+    print(f"  import takes {figures['import_time_vs_parse']}x the parse-only time")
     print(json.dumps(figures))
 
 

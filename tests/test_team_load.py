@@ -151,3 +151,15 @@ def test_load_from_the_store_is_scoped(store: Store) -> None:
     assert [s.agent_id for s in everyone.suggestions] == ["kim", "ana"]
     assert load.load(store, QA, 1, today=DAY - timedelta(days=1)).agents[0].agent_id == "ben"
     assert load.load(store, QA, 14, today=DAY - timedelta(days=2)).agents == []
+
+
+def test_load_past_max_agents_asks_for_a_team_then_draws_it(store: Store) -> None:
+    build(store, DAY)
+    everyone = load.load(store, QA, 14, today=DAY, max_agents=2)
+    assert (everyone.agents, everyone.suggestions, everyone.too_many, everyone.teams) == ([], [], 3, ["north", "south"])
+    north = load.load(store, QA, 14, today=DAY, max_agents=2, team="north")
+    lead = load.load(store, LEAD, 14, today=DAY)   # the north lead
+    assert north.too_many == 0 and north.team == "north"
+    assert [(a.agent_id, a.calls, a.heavy, a.longest_run) for a in north.agents] == [
+        (a.agent_id, a.calls, a.heavy, a.longest_run) for a in lead.agents]
+    assert [s.suggestion for s in north.suggestions] == [s.suggestion for s in lead.suggestions]

@@ -89,8 +89,20 @@ def test_turn_model_matches_its_training_data_and_configuration() -> None:
 
 
 def test_turn_model_shipped_onnx_gives_the_recorded_logits() -> None:
-    # The recorded logits came from the same int8 file on the training machine; another CPU's kernels may move
-    # them a little, never by this much.
+    # The recorded logits came from the same int8 file on the training machine. Another CPU's int8 kernels move
+    # them: on an AMD EPYC with AVX2 but no VNNI (2026-11-27) the largest move was 0.39 and the mean 0.012, and not
+    # one of the 2,600 behaviour decisions at the shipped thresholds changed. So the test holds the decisions,
+    # the typical move and a bound on the largest, not every logit to 0.05.
     doc = json.loads(turn_model.WEIGHTS.read_text(encoding="utf-8"))
     got = turn_model.TurnNetSession().logits([tuple(p) for p in doc["probe"]["pairs"]])
-    assert np.max(np.abs(got - np.array(doc["probe"]["logits"]))) < 0.05
+    recorded = np.array(doc["probe"]["logits"])
+    moved = np.abs(got - recorded)
+    assert moved.mean() < 0.05 and moved.max() < 0.6
+    heads = [doc["heads"][label] for label in doc["labels"]]
+    scale, shift = (np.array([h["platt"][i] for h in heads]) for i in (0, 1))
+    threshold = np.array([h["threshold"] for h in heads])
+
+    def decided(logits: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return 1 / (1 + np.exp(-(scale * logits + shift))) >= threshold
+
+    assert (decided(got) != decided(recorded)).mean() <= 0.005

@@ -1,6 +1,7 @@
 """heard's configuration: one TOML file validated by pydantic, overridden by the environment and --set.
 
-Precedence, lowest first: defaults < heard.toml (or HEARD_CONFIG / --config) < HEARD_DB < --set key=value.
+Precedence, lowest first: defaults < heard.toml (or HEARD_CONFIG / --config) < HEARD_DB, HEARD_REDIS_URL <
+--set key=value.
 Unknown keys are errors that name the key and list the valid ones. Secrets come only from the environment.
 """
 
@@ -81,6 +82,8 @@ def load_settings(path: str | Path | None = None, overrides: list[str] | None = 
         raise ConfigError(f"config file {file} does not exist", hint="Check the path given to --config/HEARD_CONFIG.")
     if os.environ.get("HEARD_DB"):
         data.setdefault("store", {})["url"] = os.environ["HEARD_DB"]
+    if os.environ.get("HEARD_REDIS_URL"):
+        data.setdefault("live", {})["redis_url"] = os.environ["HEARD_REDIS_URL"]
     for item in overrides or []:
         if "=" not in item:
             raise ConfigError(f"--set {item!r}: expected key=value", hint="e.g. --set ingest.repair_timestamps=true")

@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from heard.analysers.registry import Need, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role
 from heard.text.speech import (
+    AGENT,
     BACKCHANNEL_MAX_SECONDS,
     BACKCHANNEL_MAX_WORDS,
+    CUSTOMER,
     is_backchannel,
     merge,
     overlap,
@@ -62,22 +64,23 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
     approximate = not call.has_word_times and call.audio is None
     source = timing_source(call)
     findings: list[Finding] = []
-    counts = {Role.AGENT: _Tally(), Role.CUSTOMER: _Tally()}
+    counts = {AGENT: _Tally(), CUSTOMER: _Tally()}
     # Each party's turns that may still be in progress; turns come in order of start, so a turn that
     # ended before this one started can be dropped for good.
-    active: dict[Role, list[int]] = {Role.AGENT: [], Role.CUSTOMER: []}
+    active: dict[Role, list[int]] = {AGENT: [], CUSTOMER: []}
+    starts = [t.start or 0 for t in call.turns]
+    ends = [t.end or 0 for t in call.turns]
     for j, turn in enumerate(call.turns):
         if turn.speaker not in counts or turn.start is None:
             continue
-        other = Role.CUSTOMER if turn.speaker is Role.AGENT else Role.AGENT
+        other = CUSTOMER if turn.speaker is AGENT else AGENT
         start = turn.start
-        active[other] = [i for i in active[other] if (call.turns[i].end or 0) > start]
-        # The other party's latest-starting turn that was in progress when this one started.
-        ongoing = [i for i in active[other] if (call.turns[i].start or 0) < start]
+        active[other] = still = [i for i in active[other] if ends[i] > start]
         active[turn.speaker].append(j)
-        if not ongoing:
+        # The other party's latest-starting turn that was in progress when this one started.
+        i = next((i for i in reversed(still) if starts[i] < start), -1) if still else -1
+        if i < 0:
             continue
-        i = ongoing[-1]
         shared = overlap(turn_speech(turn, settings.pause), turn_speech(call.turns[i], settings.pause))
         if shared < settings.min_overtalk_seconds:
             continue

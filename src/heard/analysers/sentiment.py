@@ -11,16 +11,18 @@ and are marked approximate. A question asked again is looked for among the custo
 from __future__ import annotations
 
 from itertools import islice
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from heard.analysers.registry import Output, analyser
-from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.model import Call, Evidence, Finding, Metric
 from heard.text import sentiment as lexicon
 from heard.text.frustration import find_cues, questions
-from heard.text.speech import is_backchannel, word_count
+from heard.text.speech import AGENT, CUSTOMER, is_backchannel
 
 NAME = "sentiment"
+_METRICS = TypeAdapter(list[Metric])
 STRONG_CUES = {"manager_request", "cancel_threat", "profanity"}
 
 
@@ -41,39 +43,45 @@ class SentimentSettings(BaseModel):
     "sentiment_slope", "sentiment_recovery", "escalation", "frustration_cue"))
 def sentiment(call: Call, settings: SentimentSettings) -> Output:
     """Per-turn sentiment and its shape over the call, escalation moments and frustration cues."""
-    metrics: list[Metric] = []
-    findings: list[Finding] = []
+    turns = call.turns
     timed = call.has_turn_times
+    band = settings.neutral_band
+    # Looked up on each call, not imported by name: lexicon.uncached() swaps these module attributes.
+    score, label = lexicon.score, lexicon.label
+    score_agent = lexicon.score_agent if settings.mask_agent_empathy else score
     scores: list[float] = []
-    for i, turn in enumerate(call.turns):
-        scorer = lexicon.score_agent if turn.speaker is Role.AGENT and settings.mask_agent_empathy else lexicon.score
-        compound, pos, neg = scorer(turn.text)
+    rows: list[dict[str, Any]] = []
+    for i, turn in enumerate(turns):
+        compound, pos, neg = (score_agent if turn.speaker is AGENT else score)(turn.text)
         scores.append(compound)
-        metrics.append(Metric(name="turn_sentiment", value=round(compound, 4), label=lexicon.label(compound, pos, neg,
-                              settings.neutral_band), party=turn.speaker, turns=[i], analyser=NAME))
+        rows.append({"name": "turn_sentiment", "value": round(compound, 4), "label": label(compound, pos, neg, band),
+                     "party": turn.speaker, "turns": [i], "analyser": NAME})
+    metrics = _METRICS.validate_python(rows)   # validated in one call: cheaper than a Metric() per turn
 
-    for role in (Role.AGENT, Role.CUSTOMER):
-        own = [i for i, t in enumerate(call.turns) if t.speaker is role]
+    # A turn's weight is its word count (word_count, inlined: it runs for every turn).
+    weights = [max(1, len(t.words) if t.words else len(t.text.split())) for t in turns]
+    # Where each turn sits: its midpoint in seconds, or its index when the call has no times.
+    positions = [((t.start or 0) + (t.end or 0)) / 2 for t in turns] if timed else [float(i) for i in range(len(turns))]
+    for role in (AGENT, CUSTOMER):
+        own = [i for i, t in enumerate(turns) if t.speaker is role]
         if not own:
             continue
-        weights = {i: max(1, word_count(call.turns[i])) for i in own}
-        overall = sum(scores[i] * weights[i] for i in own) / sum(weights.values())
+        overall = sum(scores[i] * weights[i] for i in own) / sum(weights[i] for i in own)
         metrics.append(Metric(name="sentiment_overall", value=round(overall, 4), party=role, turns=own, analyser=NAME))
         metrics.append(Metric(name="sentiment_overall_amazon", value=round(5 * overall, 2), party=role, turns=own,
                               analyser=NAME))
-        position = _positions(call, own)
         # Quarters run from 0 to the party's own last turn end (Amazon's rule); a turn sits where its midpoint is.
-        end = max((call.turns[i].end or 0.0) for i in own) if timed else float(len(call.turns))
+        end = max((turns[i].end or 0.0) for i in own) if timed else float(len(turns))
         quarters: list[list[int]] = [[], [], [], []]
         for i in own:
-            quarters[min(3, int(4 * position[i] / end)) if end else 0].append(i)
+            quarters[min(3, int(4 * positions[i] / end)) if end else 0].append(i)
         for q, inside in enumerate(quarters):
             value = sum(scores[i] * weights[i] for i in inside) / sum(weights[i] for i in inside) if inside else None
             for name, factor in (("sentiment_quarter", 1), ("sentiment_quarter_amazon", 5)):
                 metrics.append(Metric(name=name, value=None if value is None else round(factor * value, 4),
                                       label=f"Q{q + 1}", party=role, turns=inside, analyser=NAME,
                                       approximate=not timed))
-        metrics.append(Metric(name="sentiment_slope", value=_slope([(position[i] / (60 if timed else 1), scores[i])
+        metrics.append(Metric(name="sentiment_slope", value=_slope([(positions[i] / (60 if timed else 1), scores[i])
                                                                     for i in own]),
                               unit="per minute" if timed else "per turn", party=role, turns=own, analyser=NAME,
                               approximate=not timed))
@@ -82,15 +90,7 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
         metrics.append(Metric(name="sentiment_recovery", value=round(recovery, 4), party=role,
                               turns=own[:k] + own[-k:], analyser=NAME))
 
-    findings += _cues_and_escalations(call, scores, settings)
-    return Output(metrics=metrics, findings=findings)
-
-
-def _positions(call: Call, turns: list[int]) -> dict[int, float]:
-    """Where each turn sits: its midpoint in seconds, or its index when the call has no times."""
-    if call.has_turn_times:
-        return {i: ((call.turns[i].start or 0) + (call.turns[i].end or 0)) / 2 for i in turns}
-    return {i: float(i) for i in turns}
+    return Output(metrics=metrics, findings=_cues_and_escalations(call, scores, settings))
 
 
 def _slope(points: list[tuple[float, float]]) -> float | None:
@@ -110,9 +110,9 @@ def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSe
     run = 0
     agent_before: int | None = None   # the agent's last turn so far that took the floor
     for i, turn in enumerate(call.turns):
-        if turn.speaker is Role.AGENT and not is_backchannel(turn):
+        if turn.speaker is AGENT and not is_backchannel(turn):
             agent_before = i
-        if turn.speaker is not Role.CUSTOMER:
+        if turn.speaker is not CUSTOMER:
             continue
         asks = "?" in turn.text
         cues = find_cues(turn.text, list(islice(reversed(asked), settings.question_lookback)) if asks else None)

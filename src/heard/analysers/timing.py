@@ -18,11 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from heard.analysers.registry import Need, Output, analyser
 from heard.model import Call, Evidence, Finding, Metric, Role
 from heard.text.speech import (
+    AGENT,
     BACKCHANNEL_MAX_SECONDS,
     BACKCHANNEL_MAX_WORDS,
+    CUSTOMER,
     compile_phrases,
     gaps,
     is_backchannel,
+    merge,
     party_speech,
     timing_source,
     tokens,
@@ -82,12 +85,18 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     metric("duration", round(duration, 3), "s", turns=[last], approx=False)
 
     floor = _floor_turns(call, settings)
-    speech = {role: party_speech(call, role, pause) for role in (Role.AGENT, Role.CUSTOMER)}
+    spoken = [turn_speech(t, pause) for t in call.turns]   # each turn's speech, worked out once
+    if call.audio is not None:
+        speech = {role: party_speech(call, role, pause) for role in (AGENT, CUSTOMER)}
+    else:   # party_speech(call, role, pause), from the spans above
+        speech = {role: merge(span for t, spans in zip(call.turns, spoken, strict=True) if t.speaker is role
+                              for span in spans) for role in (AGENT, CUSTOMER)}
     talk = {role: total(spans) for role, spans in speech.items()}
     both = sum(talk.values())
-    for role in (Role.AGENT, Role.CUSTOMER):
+    counts = [word_count(t) for t in call.turns]
+    for role in (AGENT, CUSTOMER):
         own = [i for i, t in enumerate(call.turns) if t.speaker is role]
-        words = sum(word_count(call.turns[i]) for i in own)
+        words = sum(counts[i] for i in own)
         metric("talk_time", round(talk[role], 3), "s", role, own)
         metric("talk_share", round(talk[role] / both, 4) if both else None, "ratio", role, own)
         metric("talk_percent_of_call", round(100 * talk[role] / duration, 2) if duration else None, "%", role, own)
@@ -98,13 +107,13 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     hold = compile_phrases(settings.hold_phrases)
     resume = compile_phrases(settings.resume_phrases)
     # With a recording, silence is where neither channel (or voice) has speech; else where no turn's words are.
-    everyone = speech[Role.AGENT] + speech[Role.CUSTOMER] if call.audio is not None \
-        else [span for t in call.turns for span in turn_speech(t, pause)]
+    everyone = speech[AGENT] + speech[CUSTOMER] if call.audio is not None \
+        else [span for spans in spoken for span in spans]
     silences = gaps(everyone, minimum=settings.non_talk_threshold)
     hold_time = dead_air = 0.0
     # Turns come in order of start and silences in order of time, so one pass finds each silence's turns:
     # the agent's last turn started by it, the agent's first turn after it, and the turns it falls inside.
-    agent = [i for i, t in enumerate(call.turns) if t.speaker is Role.AGENT]
+    agent = [i for i, t in enumerate(call.turns) if t.speaker is AGENT]
     agent_starts = [call.turns[i].start or 0 for i in agent]
     started: list[int] = []   # turns started before the silence that may still be going on
     next_turn = 0
@@ -138,9 +147,9 @@ def timing(call: Call, settings: TimingSettings) -> Output:
 
     latencies = _latencies(call, floor)
     metric("response_latency_median", round(median(v for v, _ in latencies), 3) if latencies else None, "s",
-           Role.AGENT, sorted({i for _, pair in latencies for i in pair}), approx=False)
+           AGENT, sorted({i for _, pair in latencies for i in pair}), approx=False)
     worst = max(latencies, default=None)
-    metric("response_latency_max", round(worst[0], 3) if worst else None, "s", Role.AGENT,
+    metric("response_latency_max", round(worst[0], 3) if worst else None, "s", AGENT,
            list(worst[1]) if worst else [], approx=False)
 
     metric("time_to_acknowledgement", *_time_to_acknowledgement(call, settings), approx=False)
@@ -192,7 +201,7 @@ def _latencies(call: Call, floor: list[int]) -> list[tuple[float, tuple[int, int
     found = []
     for before, after in itertools.pairwise(floor):
         a, b = call.turns[before], call.turns[after]
-        if a.speaker is Role.CUSTOMER and b.speaker is Role.AGENT and a.end is not None and b.start is not None:
+        if a.speaker is CUSTOMER and b.speaker is AGENT and a.end is not None and b.start is not None:
             found.append((b.start - a.end, (before, after)))
     return found
 
@@ -200,11 +209,11 @@ def _latencies(call: Call, floor: list[int]) -> list[tuple[float, tuple[int, int
 def _time_to_acknowledgement(call: Call, settings: TimingSettings) -> tuple[float | None, str, Role, list[int]]:
     ack = compile_phrases(settings.acknowledgement_phrases)
     problem = next((i for i, t in enumerate(call.turns)
-                    if t.speaker is Role.CUSTOMER and len(tokens(t.text)) >= settings.problem_min_words), None)
+                    if t.speaker is CUSTOMER and len(tokens(t.text)) >= settings.problem_min_words), None)
     if problem is None:
-        return None, "s", Role.AGENT, []
+        return None, "s", AGENT, []
     for i in range(problem + 1, len(call.turns)):
         t = call.turns[i]
-        if t.speaker is Role.AGENT and ack.search(t.text):
-            return round((t.start or 0) - (call.turns[problem].end or 0), 3), "s", Role.AGENT, [problem, i]
-    return None, "s", Role.AGENT, [problem]
+        if t.speaker is AGENT and ack.search(t.text):
+            return round((t.start or 0) - (call.turns[problem].end or 0), 3), "s", AGENT, [problem, i]
+    return None, "s", AGENT, [problem]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +20,7 @@ from heard.errors import HeardError
 from heard.ingest import FORMATS, expand_paths
 from heard.model import Call, CallAnalysis
 from heard.runners.importer import ImportReport, import_paths
-from heard.runners.local import Failed, analyse_and_store, analyse_many
+from heard.runners.local import Failed, ParquetResults, Result, Skipped, analyse_and_store, analyse_many
 from heard.store import Store
 
 commands = typer.Typer()
@@ -65,54 +67,106 @@ def _print_import(report: ImportReport, state: State, as_json: bool) -> None:
     out.print(summary)
 
 
+class Engine(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
+def _is_folder(path: Path) -> bool:
+    """--out names a Parquet folder when it is one already, or has no suffix (or .parquet); else a JSON lines file."""
+    return path.is_dir() or path.suffix.lower() in ("", ".parquet")
+
+
 @commands.command("analyze")
 def analyze_cmd(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(help="Files to analyse; none = every stored call.")] = None,
     out_file: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write one JSON object per call here (files without --out: to standard output).")]
-    = None,
+        "--out", "-o", help="FILE.jsonl: one JSON object per call; a folder (no suffix): Parquet files of results "
+        "(call_id, content_hash, analyser_key, status, error, summary, result). Files without --out: JSON lines "
+        "to standard output.")] = None,
     store_results: Annotated[bool | None, typer.Option(
         "--store/--no-store", help="Save calls and results in the store. Default: yes for stored calls; "
         "no for files, which are then analysed read-only.")] = None,
     call: Annotated[list[str] | None, typer.Option("--call", help="Analyse only these stored call ids.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    engine: Annotated[Engine, typer.Option(
+        help="local: processes on this machine; ray: a Ray cluster (pip install 'heard[ray]').")] = Engine.LOCAL,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (local) or actors (ray). Default: every core here, or every CPU of the cluster.")]
+    = None,
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Ray: join this cluster (auto, or ray://HEAD:10001); without it a local one starts.")]
+    = None,
+    redo: Annotated[bool, typer.Option(
+        "--all", help="Analyse again calls already analysed by the same analyser versions (default: skip them).")]
+    = False,
     only: Annotated[list[str] | None, typer.Option("--analyser", help="Run only these analysers.")] = None,
 ) -> None:
-    """Analyse stored calls (results saved in the store) or files (results written as JSON lines)."""
+    """Analyse stored calls (results saved in the store) or files (results written as JSON lines or Parquet).
+
+    A run that saves to the store resumes: calls already analysed by the same analyser versions, content
+    unchanged, are skipped (--all analyses them again)."""
     state = state_of(ctx)
-    problems = 0
+    problems = analysed = skipped = 0
     to_stdout = bool(paths) and out_file is None
+    parquet = out_file is not None and _is_folder(out_file)
     try:
         settings = state.settings
         store: Store | None = None
-        calls: Iterable[Call]
+        ids: list[str] | None = None
         if paths and store_results:
             store = state.store()
             report = import_paths(store, paths, options=settings.ingest, redaction=settings.redaction)
             for problem in report.problems:
                 err.print(f"[yellow]{escape(problem.where)}[/yellow]: {escape(problem.message)}", soft_wrap=True)
             problems += report.failed
-            calls, total = store.iter_calls(report.call_ids), len(report.call_ids)
-        elif paths:
-            calls, failed = read_calls(paths, settings.ingest)
-            problems += failed
-            total = len(calls)
-        else:
+            ids = report.call_ids
+        elif not paths:
             store = state.store()
-            ids = call or store.call_ids()
-            calls, total = store.iter_calls(ids), len(ids)
-        options: dict[str, Any] = {"workers": workers, "only": only, "settings": settings.analysers}
-        results = analyse_and_store(store, calls, **options) if store is not None and store_results is not False \
-            else analyse_many(calls, **options)
-        sink = out_file.open("w", encoding="utf-8") if out_file else sys.stdout if to_stdout else None
-        analysed = 0
+            ids = call or None
+        saving = store is not None and store_results is not False
+        results: Iterable[Result]
+        total = 0
+        if engine is Engine.RAY:
+            from heard.runners.ray import CallFiles, ParquetCalls, Source, StoredCalls, analyse_on_ray
+
+            source: Source
+            if store is not None:
+                source, total = StoredCalls.of(store, ids), store.count_calls() if ids is None else len(ids)
+            elif all(p.endswith(".parquet") or list(Path(p).glob("*.parquet")) for p in paths or []):
+                source = ParquetCalls(tuple(paths or []))
+            else:
+                source = CallFiles(tuple(paths or []), settings.ingest)
+            results = analyse_on_ray(source, store=store if saving else None, out=out_file if parquet else None,
+                                     only=only, settings=settings.analysers, workers=workers, address=address,
+                                     resume=saving and not redo)
+        else:
+            calls: Iterable[Call]
+            if store is None:
+                calls, failed = read_calls(paths or [], settings.ingest)
+                problems += failed
+                total = len(calls)
+            else:
+                wanted = ids if ids is not None else store.call_ids()
+                calls, total = store.iter_calls(wanted), len(wanted)
+            options: dict[str, Any] = {"workers": workers or os.cpu_count() or 1, "only": only,
+                                       "settings": settings.analysers}
+            results = analyse_and_store(store, calls, resume=not redo, **options) if store is not None and saving \
+                else analyse_many(calls, **options)
+        sink = None if parquet else out_file.open("w", encoding="utf-8") if out_file else \
+            sys.stdout if to_stdout else None
+        table = ParquetResults(out_file) if parquet and out_file and engine is Engine.LOCAL else None
         try:
             with progress(state, "analysing", total) as tick:
                 for result in results:
                     tick()
+                    if isinstance(result, Skipped):
+                        skipped += 1
+                        continue
+                    if table is not None:
+                        table.add(result)
                     if isinstance(result, Failed):
-                        err.print(f"[red]{result.call_id}[/red]: {result.error}")
+                        err.print(f"[red]{escape(result.call_id)}[/red]: {escape(result.error)}")
                         problems += 1
                         continue
                     analysed += 1
@@ -121,11 +175,14 @@ def analyze_cmd(
         finally:
             if sink and sink is not sys.stdout:
                 sink.close()
+            if table is not None:
+                table.close()
     except HeardError as exc:
         fail(exc)
     if not state.quiet or problems:
         where = f" -> {out_file}" if out_file else ""
-        (err if to_stdout else out).print(f"{analysed} call(s) analysed, {problems} failed{where}")
+        done = f", {skipped} skipped (already analysed; --all analyses them again)" if skipped else ""
+        (err if to_stdout else out).print(f"{analysed} call(s) analysed, {problems} failed{done}{where}")
     raise typer.Exit(1 if problems else 0)
 
 

@@ -22,16 +22,19 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes on this port; more than one needs "
+                                         "live.backend = redis and web.throttle_storage in Redis.")] = 1,
 ) -> None:
     """Serve the web dashboard and the HTTP API (OpenAPI at /docs).
 
-    Set HEARD_SECRET to keep sessions across restarts."""
+    Set HEARD_SECRET to keep sessions across restarts (several workers share it; without it, one random secret
+    per run). Several workers: docs/live.md, "Several server workers"."""
     from heard.web.app import serve
 
     try:
         settings = state_of(ctx).settings
         serve(settings.store.url, host=host, port=port, live=settings.live, web=settings.web,
-              insights_settings=settings.insights)
+              insights_settings=settings.insights, workers=workers)
     except HeardError as exc:
         fail(exc)
 

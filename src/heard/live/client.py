@@ -62,7 +62,7 @@ async def replay(base: str, call: Call, *, speed: float = 10.0, token: str | Non
     """Send the call's turns (from `start_at`) and collect the server's events for each."""
     import websockets
 
-    async with websockets.connect(endpoint(base, call.id, token), max_size=2**22) as ws:
+    async with websockets.connect(endpoint(base, call.id, token), max_size=2**22, open_timeout=timeout) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         result = Replay(call.id, hello)
         if meta and (call.agent_id or call.team):

@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from heard.empathy.detect import SENTENCE
 from heard.empathy.lexicon import Lexicon, load, pattern_hit
@@ -55,6 +55,25 @@ class LiveSettings(BaseModel):
     idle_seconds: float = Field(default=1800.0, gt=0, description="a call that hears nothing this long is dropped")
     keep_seconds: float = Field(default=600.0, ge=0, description="a disconnected call is kept this long to resume")
     ended_keep_seconds: float = Field(default=300.0, ge=0, description="an ended call stays on the feed this long")
+    # Where live calls are kept: one process's memory, or Redis shared by several workers (docs/live.md).
+    backend: Literal["memory", "redis"] = Field(default="memory", description="memory (one server process) or "
+                                                "redis (several workers share live calls; pip install 'heard[redis]')")
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="the Redis server for backend = "
+                           "\"redis\" (env HEARD_REDIS_URL overrides)")
+    redis_prefix: str = Field(default="heard:live:", min_length=1, max_length=100,
+                              description="the start of every Redis key and channel heard uses for live calls")
+    lease_seconds: float = Field(default=30.0, gt=0, le=3600, description="a streaming connection's hold on its "
+                                 "call lapses this long after its last message (another may then take the call)")
+    redis_write_ms: float = Field(default=20.0, ge=0, le=1000, description="changed calls are written to Redis "
+                                  "together every this many ms (0: each message before its answer); a reconnect "
+                                  "always sees the last state, a worker that crashes loses at most this much")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{value!r} is not a Redis URL: use redis://HOST:6379/0, rediss://... or unix:///path")
+        return value
 
 
 class Utterance(BaseModel):
@@ -321,6 +340,52 @@ class LiveCall:
                 "opportunities": counts, "prompts": len(self.prompts), "interruptions": self.interruptions,
                 "frustration_rising": self.frustration_rising and counts["pending"] + counts["missed"] > 0,
                 "partial": dict(self.partial), "final": u.final}
+
+    # --- kept elsewhere and restored (several server workers share a call through Redis) ---------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The running state as plain JSON-ready data: what `from_dict` needs to continue the call exactly.
+
+        Not included: the settings and lexicon (the server's own) and the timings (this process's statistics)."""
+        return {"v": 1, "call_id": self.call_id, "turns": self.turns, "last_end": self.last_end,
+                "last_speaker": self.last_speaker, "last_customer_end": self.last_customer_end,
+                "sentiment": list(self.sentiment), "trend": self.trend,
+                "opportunities": [[o.turn, o.kinds, o.phrase, o.waited, o.status] for o in self.opportunities],
+                "agent_recent": [sorted(found) for found in self.agent_recent],
+                "asked_question": self.asked_question, "explained": self.explained,
+                "stated_next_steps": self.stated_next_steps, "checked": self.checked,
+                "problem_phrase": self.problem_phrase, "interruptions": self.interruptions,
+                "alerted": sorted(self.alerted), "prompts": self.prompts, "said": sorted(self.said),
+                "last_prompt_at": self.last_prompt_at, "frustration_rising": self.frustration_rising,
+                "ended": self.ended, "partial": self.partial}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], settings: LiveSettings | None = None,
+                  lexicon: Lexicon | None = None) -> LiveCall:
+        """A call restored from `to_dict`; raises ValueError naming the field when the data is not such a state."""
+        if data.get("v") != 1:
+            raise ValueError(f"live call state: version {data.get('v')!r} is not 1 (written by another heard?)")
+        try:
+            call = cls(str(data["call_id"]), settings or LiveSettings(), lexicon or load())
+            call.turns, call.last_end = int(data["turns"]), data["last_end"]
+            call.last_speaker, call.last_customer_end = data["last_speaker"], data["last_customer_end"]
+            call.sentiment.extend(float(x) for x in data["sentiment"])
+            call.trend = float(data["trend"])
+            call.opportunities = [Opportunity(int(t), list(k), str(p), int(w), s)
+                                  for t, k, p, w, s in data["opportunities"]]
+            call.agent_recent.extend(set(found) for found in data["agent_recent"])
+            for flag in ("asked_question", "explained", "stated_next_steps", "checked", "frustration_rising",
+                         "ended"):
+                setattr(call, flag, bool(data[flag]))
+            call.problem_phrase, call.interruptions = data["problem_phrase"], int(data["interruptions"])
+            call.alerted, call.said = set(data["alerted"]), set(data["said"])
+            call.prompts, call.last_prompt_at = list(data["prompts"]), data["last_prompt_at"]
+            call.partial = dict(data["partial"])
+        except KeyError as exc:
+            raise ValueError(f"live call state: {exc.args[0]!r} is missing") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"live call state: {exc}") from None
+        return call
 
     def snapshot(self) -> dict[str, Any]:
         """What the supervisor view shows for this call."""

@@ -26,7 +26,7 @@ from heard.scorecards.conditions import HEAVY, Facts
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.rules import RuleSet, evaluate_rules
 from heard.scorecards.scoring import Result, answer_automatically, compute, parse_answer, reviewed
-from heard.store import Store
+from heard.store import Store, aggregates
 from heard.store.schema import rule_results, scorecards, scores
 
 
@@ -221,6 +221,7 @@ def _save(store: Store, card_id: int, card: Scorecard, call_id: str, analysis: C
                                                created_at=now, **values))
         else:
             conn.execute(update(scores).where(scores.c.id == row.id).values(**values))
+        aggregates.refresh(conn, [call_id])  # the call list's score column and the weekly totals
     return final
 
 
@@ -259,6 +260,7 @@ def _review(conn: Connection, card: Scorecard, card_id: int, call_id: str, score
             review=review, final=final.model_dump(mode="json"), final_total=final.total,
             auto_failed=final.auto_failed, updated_at=_now()))
         if done.rowcount == 1:
+            aggregates.refresh(conn, [call_id])
             return final
     raise ConflictError(f"the score of call {call_id!r} kept changing while it was reviewed", hint="Try again.")
 

@@ -41,7 +41,25 @@ calls = Table(
     Column("source_path", Text),
     Column("n_turns", Integer, nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
+    # What the call list filters and sorts on, copied from the latest analysis and score by heard.store.aggregates
+    # when either is saved, so a page of a million calls is one indexed query. NULL: not analysed / not scored.
+    Column("summary", JSON(none_as_null=True)),    # the latest analysis's CallAnalysis.summary()
+    Column("behaviours", Text),                    # its behaviours as ",label,label," (LIKE-searchable)
+    Column("robotic", Integer),                    # its robotic-empathy findings
+    Column("escalations", Integer),                # its escalation moments
+    Column("score", Float),                        # the latest score on the list's scorecard: final total
+    Column("auto_score", Float),
+    Column("auto_failed", Boolean),
+    Column("category", String(64)),
+    Column("score_version", Integer),
+    Column("score_items", JSON(none_as_null=True)),  # item -> fraction of the final answers, for team summaries
 )
+Index("ix_calls_started", calls.c.started_at, calls.c.id)
+Index("ix_calls_team_started", calls.c.team, calls.c.started_at, calls.c.id)
+Index("ix_calls_agent_started", calls.c.agent_id, calls.c.started_at, calls.c.id)
+Index("ix_calls_queue_started", calls.c.queue, calls.c.started_at, calls.c.id)
+Index("ix_calls_score", calls.c.score, calls.c.id)
+Index("ix_calls_agent_sort", calls.c.agent_id, calls.c.id)
 
 turns = Table(
     "turns", metadata,
@@ -75,6 +93,7 @@ analyses = Table(
     UniqueConstraint("call_id", "analyser_key", name="uq_analyses_call_key"),
 )
 Index("ix_analyses_call", analyses.c.call_id)
+Index("ix_analyses_key_call", analyses.c.analyser_key, analyses.c.call_id)
 
 scorecards = Table(
     "scorecards", metadata,
@@ -384,3 +403,24 @@ voice_replies = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_voice_replies_item", voice_replies.c.item_id)
+
+# Per agent, team and ISO week (its Monday, UTC; NULL for calls without a start time): what the agent and team pages
+# show, kept by heard.store.aggregates whenever an analysis or score is saved, by recounting the weeks touched.
+agent_weeks = Table(
+    "agent_weeks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent_id", String(200)),
+    Column("team", String(200)),
+    Column("week", Date),
+    Column("calls", Integer, nullable=False),
+    Column("analysed", Integer, nullable=False),         # calls with an analysis: the denominator of rates
+    Column("behaviours", JSON, nullable=False),          # behaviour -> calls where it was found
+    Column("robotic", Integer, nullable=False),          # calls with a robotic-empathy flag
+    Column("escalations", Integer, nullable=False),      # calls with an escalation moment
+    Column("scored", Integer, nullable=False),
+    Column("score_sum", Float, nullable=False),
+    Column("auto_fails", Integer, nullable=False),
+    Column("item_sums", JSON, nullable=False),           # item -> [sum of fractions, answers]
+)
+Index("ix_agent_weeks_team", agent_weeks.c.team, agent_weeks.c.week)
+Index("ix_agent_weeks_agent", agent_weeks.c.agent_id, agent_weeks.c.week)

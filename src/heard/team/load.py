@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from heard.analysers.heavy import CUES_AT, START_AT, is_heavy
 from heard.auth.accounts import User, call_scope
@@ -31,6 +31,7 @@ SHARE_AT = 0.4           # or this share of a day's calls heavy ...
 SHARE_MIN_CALLS = 5      # ... over at least this many analysed calls
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
+MAX_AGENTS = 200         # more agents than this in view (QA over a whole center): pick a team first
 # What made a call heavy besides the analyser's labels, in the words the page shows.
 START_REASON, CUES_REASON, ESCALATION_REASON = "upset at the start", "frustration", "escalation"
 
@@ -116,6 +117,9 @@ class Load:
     days: list[date]
     agents: list[AgentLoad]
     suggestions: list[DayLoad]
+    team: str | None = None
+    too_many: int = 0       # agents in view when more than MAX_AGENTS and no team was picked: nothing drawn
+    teams: list[str] = field(default_factory=list)
 
     def cell(self, agent: AgentLoad, day: date) -> DayLoad | None:
         return next((d for d in agent.days if d.day == day), None)
@@ -195,23 +199,36 @@ def bounded_days(value: Any, default: int = DEFAULT_DAYS) -> int:
     return min(max(days, 1), MAX_DAYS)
 
 
-def load(store: Store, user: User, days: int = DEFAULT_DAYS, today: date | None = None) -> Load:
-    """The load of every agent `user` may see over the `days` days up to `today` (UTC; default now)."""
+def load(store: Store, user: User, days: int = DEFAULT_DAYS, today: date | None = None, *,
+         team: str | None = None, max_agents: int = MAX_AGENTS) -> Load:
+    """The load of every agent `user` may see (of one team, when given) over the `days` days up to `today` (UTC;
+    default now). Past `max_agents` agents (QA over a whole center) nothing is drawn and the teams are listed to pick
+    from, so the page costs what one team's calls cost, not the center's."""
     days = bounded_days(days)
     last = today or datetime.now(UTC).date()
     first = last - timedelta(days=days - 1)
     since = datetime.combine(first, time(), UTC)
     until = datetime.combine(last + timedelta(days=1), time(), UTC)
+    where = [call_scope(user), calls.c.agent_id.is_not(None), calls.c.started_at >= since, calls.c.started_at < until]
+    if team:
+        where.append(calls.c.team == team)
+    shown_days = [first + timedelta(days=i) for i in range(days)]
     with store.engine.connect() as conn:
-        rows = conn.execute(select(calls.c.id, calls.c.agent_id, calls.c.started_at).where(
-            call_scope(user), calls.c.agent_id.is_not(None), calls.c.started_at >= since,
-            calls.c.started_at < until)).all()
-    summaries = store.latest_summaries([r.id for r in rows], need=("heavy",))
+        if team is None:
+            agents_in_view = conn.execute(select(func.count(distinct(calls.c.agent_id))).where(*where)).scalar_one()
+            if agents_in_view > max_agents:
+                teams = sorted(t for t in conn.execute(select(calls.c.team).where(*where).distinct()).scalars() if t)
+                return Load(days=shown_days, agents=[], suggestions=[], too_many=agents_in_view, teams=teams)
+        # The call row holds its latest analysis's summary (heard.store.aggregates); older rows are looked up.
+        rows = conn.execute(select(calls.c.id, calls.c.agent_id, calls.c.started_at, calls.c.summary)
+                            .where(*where)).all()
+    summaries: dict[str, Any] = {r.id: r.summary for r in rows if r.summary is not None and "heavy" in r.summary}
+    summaries |= store.latest_summaries([r.id for r in rows if r.id not in summaries], need=("heavy",))
     per_day = day_loads(CallLoad(r.id, r.agent_id, aware(r.started_at), is_heavy(summaries.get(r.id)),
                                  reasons(summaries.get(r.id))) for r in rows)
     agents: dict[str, list[DayLoad]] = {}
     for d in per_day:
         agents.setdefault(d.agent_id, []).append(d)
     suggestions = sorted((d for d in per_day if d.suggestion), key=lambda d: (d.day, d.agent_id), reverse=True)
-    return Load(days=[first + timedelta(days=i) for i in range(days)],
-                agents=[AgentLoad(a, ds) for a, ds in sorted(agents.items())], suggestions=suggestions)
+    return Load(days=shown_days, agents=[AgentLoad(a, ds) for a, ds in sorted(agents.items())],
+                suggestions=suggestions, team=team)

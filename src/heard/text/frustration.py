@@ -42,7 +42,11 @@ TRIGGERS = ("time", "call", "rang", "ring", "spoke", "contact", "told", "asked",
             "pathetic", "wits", "disgust", "outrageous", "nightmare", "damn", "bloody", "crap", "shit", "fuck",
             "piss", "arse", "asshole", "bastard", "wtf", "hell")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGERS)), re.I)
+# Python's re runs an alternation several times slower case-insensitively, so ASCII text (lower-casing keeps
+# its length) is lower-cased and searched case-sensitively; the triggers are lower-case literals.
+_TRIGGER_LOWER = re.compile("|".join(map(re.escape, TRIGGERS)))
 ALL_CAPS = re.compile(r"\b[A-Z]{2,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
+_CAPITALS = re.compile(r"[A-Z]{2}")   # what ALL_CAPS needs first; most turns have none, and it is quicker to find
 # One pattern, one scan per turn: each kind is a named group.
 _ANY = re.compile("|".join(f"(?P<{name}>{'|'.join(patterns)})" for name, patterns in CUES.items()), re.I)
 
@@ -57,17 +61,18 @@ class Cue:
 def find_cues(text: str, earlier_questions: Collection[AbstractSet[str]] | None = None) -> list[Cue]:
     """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
     questions, to spot a question asked again (at least half of its content words shared)."""
-    found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] \
-        if _TRIGGER.search(text) else []
-    found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)
-              if max(len(w.strip("!?.")) for w in m.group(0).split()) >= 4]
+    triggered = _TRIGGER_LOWER.search(text.lower()) if text.isascii() else _TRIGGER.search(text)
+    found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] if triggered else []
+    if _CAPITALS.search(text):
+        found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)
+                  if max(len(w.strip("!?.")) for w in m.group(0).split()) >= 4]
     if earlier_questions is not None:
         for m in re.finditer(r"[^.?!]*\?", text):
             words = content_words(m.group(0))
             if len(words) >= 2 and any(len(words & q) / len(words | q) >= 0.5 for q in earlier_questions):
                 found.append(Cue("repeated_question", (m.start() + len(m.group(0)) - len(m.group(0).lstrip()),
                                                         m.end()), m.group(0).strip()))
-    return sorted(found, key=lambda c: c.span)
+    return sorted(found, key=lambda c: c.span) if len(found) > 1 else found
 
 
 def questions(text: str) -> list[set[str]]:

@@ -153,11 +153,18 @@ def delete_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Curre
     accounts.audit(store, user, "revoke_token", "token", str(token_id), owner=revoked.username)
     return {"token": revoked.public()}
 
-@router.get("/api/calls", tags=["calls"], summary="The calls you may see, filtered and sorted")
+@router.get("/api/calls", tags=["calls"], summary="The calls you may see, filtered and sorted, one page",
+            description="`next` is the `after` value of the following page (null on the last page): keyset "
+                        "paging, as fast deep in the list as on the first page; `offset` also works. `total` is "
+                        f"exact when `total_exact` is true; past {views.TOTAL_CAP} matches counting stops and "
+                        "`total` is the database's estimate (PostgreSQL's planner; elsewhere "
+                        f"{views.TOTAL_CAP + 1}, meaning more than {views.TOTAL_CAP}), with `total_exact` false.")
 def list_calls(user: CurrentUser, store: StoreDep,
                filters: Annotated[views.CallFilters, Query()]) -> dict[str, Any]:
     rows, total = views.call_rows(store, user, filters)
-    return {"total": total, "calls": rows}
+    exact = total <= views.TOTAL_CAP
+    return {"total": total if exact else views.estimated_total(store, user, filters), "total_exact": exact,
+            "calls": rows, "next": views.next_after(filters, rows)}
 
 @router.get("/api/calls/{call_id}", tags=["calls"], summary="One call: turns, evidence marks, sentiment curve")
 def get_call(call_id: CallId, user: CurrentUser, store: StoreDep) -> dict[str, Any]:

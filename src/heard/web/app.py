@@ -11,8 +11,11 @@ change something with a session cookie must carry the session's CSRF token (`X-C
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -24,10 +27,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from heard.auth.policy import WebSettings
 from heard.auth.throttle import LoginThrottle
-from heard.errors import HeardError
+from heard.errors import ConfigError, HeardError
 from heard.insights.dataset import InsightsSettings
+from heard.live.backends import make_hub
 from heard.live.engine import LiveSettings
-from heard.live.hub import Hub
 from heard.store import Store
 from heard.web import (
     api,
@@ -63,11 +66,17 @@ ROUTERS: list[APIRouter] = [api.router, live.router, calibration.router, coachin
                             team_voice.router, team_scripts.router, pages.router]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await app.state.hub.close()   # a shared hub's Redis connections
+
+
 def create_app(store: Store, *, secret: str | None = None, web: WebSettings | None = None,
                live: LiveSettings | None = None, insights_settings: InsightsSettings | None = None) -> FastAPI:
     """The app over a store. `secret` signs session cookies (default: HEARD_SECRET, else random per process)."""
     web = web or WebSettings()
-    app = FastAPI(title="heard", version="1", description=__doc__, responses=ERRORS)
+    app = FastAPI(title="heard", version="1", description=__doc__, responses=ERRORS, lifespan=_lifespan)
     app.state.store = store
     app.state.web = web
     app.state.insights = insights_settings or InsightsSettings()
@@ -111,19 +120,61 @@ def create_app(store: Store, *, secret: str | None = None, web: WebSettings | No
     async def _page_error(request: Request, exc: PageError) -> Response:
         return render(request, "error.html", session_user(request), status=exc.status, message=exc.message)
 
-    app.state.hub = Hub(live)
+    app.state.hub = make_hub(live)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
     return app
 
 
+SERVE_ENV = "HEARD_SERVE_SETTINGS"   # what `serve` hands its worker processes
+
+
 def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveSettings | None = None,
-          web: WebSettings | None = None, insights_settings: InsightsSettings | None = None) -> None:
+          web: WebSettings | None = None, insights_settings: InsightsSettings | None = None,
+          workers: int = 1) -> None:
+    """Serve with uvicorn: one process, or `workers` processes on one port sharing the store, the settings, the
+    session secret and (through Redis) the live calls."""
     import uvicorn
 
     from heard.web.live import MAX_MESSAGE
 
+    live, web, insights_settings = live or LiveSettings(), web or WebSettings(), insights_settings or InsightsSettings()
+    if workers > 1:
+        check_workers(workers, live, web)
+        Store.open(store_url).close()   # migrate once here, not in N workers at once
+        # One secret for every worker, or a cookie signed by one would be refused by the others. Without
+        # HEARD_SECRET it is random per run, as for one process: sessions end when the server restarts.
+        os.environ.setdefault("HEARD_SECRET", secrets.token_urlsafe(32))
+        os.environ[SERVE_ENV] = json.dumps({"store": store_url, "live": live.model_dump(mode="json"),
+                                            "web": web.model_dump(mode="json"),
+                                            "insights": insights_settings.model_dump(mode="json")})
+        # A worker imports all of heard before it answers uvicorn's health check: allow for a busy machine.
+        uvicorn.run("heard.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", ws_max_size=MAX_MESSAGE * 4, timeout_worker_healthcheck=60)
+        return
     store = Store.open(store_url)
     uvicorn.run(create_app(store, live=live, web=web, insights_settings=insights_settings), host=host, port=port,
                 log_level="info", ws_max_size=MAX_MESSAGE * 4)
+
+
+def check_workers(workers: int, live: LiveSettings, web: WebSettings) -> None:
+    """Several workers must share what one process keeps in memory; raises ConfigError saying what to set."""
+    if live.backend == "memory":
+        raise ConfigError(f"--workers {workers} needs live calls kept in Redis: with live.backend = \"memory\" "
+                          "each worker would hold its own calls and a reconnect to another worker would not "
+                          "resume", hint="Set [live] backend = \"redis\" (and redis_url, or HEARD_REDIS_URL) in "
+                                     "heard.toml, or --set live.backend=redis; or serve with one worker.")
+    if web.throttle_storage.startswith("memory"):
+        raise ConfigError(f"--workers {workers} needs login throttling shared by the workers: with "
+                          "web.throttle_storage = memory:// each worker would count attempts on its own",
+                          hint="Set [web] throttle_storage = \"redis://127.0.0.1:6379\" (your Redis), or "
+                               "serve with one worker.")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `serve --workers N` worker, from the settings its parent left in the environment."""
+    data = json.loads(os.environ[SERVE_ENV])
+    return create_app(Store.open(data["store"]), live=LiveSettings.model_validate(data["live"]),
+                      web=WebSettings.model_validate(data["web"]),
+                      insights_settings=InsightsSettings.model_validate(data["insights"]))

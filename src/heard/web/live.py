@@ -18,11 +18,15 @@ Server → client: "hello" or "resumed" (with the state) on connect; for each ut
 ("prompt", "alert", "suppressed", "state"), each with "reply_to" = the utterance's id, then an "ack" with
 the server's processing time; "error" for a malformed message (the connection stays up). Refusals close the
 socket with a code and a reason: 4401 not logged in, 4403 not allowed, 4400 bad call id, 4429 too many live
-calls, 4408 the call expired while idle.
+calls, 4408 the call expired while idle, 4409 another connection streams the call (shared hubs: one streamer
+per call at a time).
+
+    ws://HOST/api/live/watch   the supervisor feed pushed: a "feed" event (the first page), then "update" events
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -35,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from heard.auth import accounts
 from heard.auth.accounts import User, UserRole
 from heard.live.engine import parse
-from heard.live.hub import Entry, Hub, LiveLimit
+from heard.live.hub import Entry, Hub, LiveBusy, LiveExists, LiveLimit, LiveUnavailable
 from heard.team import promises
 from heard.web.deps import ApiError, CurrentUser, bearer, page_user, session_user, web_settings
 from heard.web.render import render
@@ -67,6 +71,51 @@ async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
     await ws.close(code=code, reason=reason[:120])
 
 
+# Before /api/live/{call_id}, which would otherwise take "watch" for a call id.
+@router.websocket("/api/live/watch")
+async def live_watch(ws: WebSocket) -> None:
+    """The supervisor feed, pushed: a "feed" event with the first page, then an "update" event with a call's row
+    each time a call you may watch changes, on whichever worker it is streamed."""
+    if not web_settings(ws).origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
+                                           secure=ws.url.scheme == "wss"):
+        await ws.close(code=4403, reason="this page's origin may not open heard's live socket")
+        return
+    who = await run_in_threadpool(_ws_identity, ws)   # a database read: never on the event loop
+    if who is None:
+        await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
+        return
+    user, service = who
+    if service:
+        await _refuse(ws, 4403, "a live service token streams calls; watching them needs a person's login")
+        return
+    hub: Hub = ws.app.state.hub
+    updates = await hub.subscribe()
+    try:
+        await ws.accept()
+        await ws.send_json({"type": "feed", **await hub.feed(**_scope(user))})
+        closed = asyncio.ensure_future(ws.receive())
+        while True:
+            row = asyncio.ensure_future(updates.get())
+            await asyncio.wait({closed, row}, return_when=asyncio.FIRST_COMPLETED)
+            if closed.done():
+                if closed.result()["type"] == "websocket.disconnect":
+                    row.cancel()
+                    break
+                closed = asyncio.ensure_future(ws.receive())   # anything the viewer sends is ignored
+            if not row.done():
+                row.cancel()
+                continue
+            found = row.result()
+            if _may_watch(user, found["agent_id"], found["team"]):
+                await ws.send_json({"type": "update", "call": found})
+    except LiveUnavailable as exc:
+        await ws.close(code=4503, reason=str(exc)[:120])
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.unsubscribe(updates)
+
+
 @router.websocket("/api/live/{call_id}")
 async def live(ws: WebSocket, call_id: str) -> None:
     if not web_settings(ws).origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
@@ -82,25 +131,16 @@ async def live(ws: WebSocket, call_id: str) -> None:
         await _refuse(ws, 4400, "call id: 1 to 200 characters")
         return
     hub: Hub = ws.app.state.hub
-    entry = hub.get(call_id)
-    resumed = entry is not None
-    if entry is None:
-        if not service and (user.role is not UserRole.AGENT or not user.agent_id):
-            await _refuse(ws, 4403, "only the call's agent or a live service token streams a call; leads, QA and "
-                                    "admins watch live calls on /live")
-            return
-        try:
-            entry = hub.open(call_id, owner=user.id, service=service, agent_id=None if service else user.agent_id,
-                             team=None if service else user.team)
-        except LiveLimit as exc:
-            await _refuse(ws, 4429, str(exc))
-            return
-    elif not _may_stream(user, service, entry):
-        await _refuse(ws, 4403, "this call is streamed by someone else")
-        return
-    await ws.accept()
-    hub.join(entry)
     try:
+        found = await _connect(ws, hub, call_id, user, service)
+    except LiveUnavailable as exc:
+        await _refuse(ws, 4503, f"{exc}; try again shortly")
+        return
+    if found is None:
+        return
+    entry, resumed = found
+    try:
+        await ws.accept()
         await ws.send_json({"type": "resumed" if resumed else "hello", "call_id": call_id,
                             "state": entry.call.snapshot()})
         while not entry.expired:
@@ -108,13 +148,50 @@ async def live(ws: WebSocket, call_id: str) -> None:
             if frame["type"] == "websocket.disconnect":
                 break
             entry.touch()
-            await _message(ws, entry, service, frame.get("text"))
+            await _message(ws, hub, entry, service, frame.get("text"))
         if entry.expired:
             await ws.close(code=4408, reason="the call expired after being idle (live.idle_seconds)")
+    except LiveBusy as exc:
+        await ws.close(code=4409, reason=str(exc)[:120])
+    except LiveUnavailable as exc:
+        await ws.close(code=4503, reason=str(exc)[:120])
     except WebSocketDisconnect:
         pass
     finally:
-        hub.leave(entry)
+        await hub.leave(entry)
+
+
+async def _connect(ws: WebSocket, hub: Hub, call_id: str, user: User,
+                   service: bool) -> tuple[Entry, bool] | None:
+    """The call this socket streams, opened or resumed, and whether it was resumed; None once refused."""
+    entry = await hub.get(call_id)
+    resumed = entry is not None
+    if entry is None:
+        if not service and (user.role is not UserRole.AGENT or not user.agent_id):
+            await _refuse(ws, 4403, "only the call's agent or a live service token streams a call; leads, QA and "
+                                    "admins watch live calls on /live")
+            return None
+        try:
+            entry = await hub.open(call_id, owner=user.id, service=service,
+                                   agent_id=None if service else user.agent_id, team=None if service else user.team)
+        except LiveLimit as exc:
+            await _refuse(ws, 4429, str(exc))
+            return None
+        except LiveExists:   # another worker opened it a moment ago: resume theirs
+            entry = await hub.get(call_id)
+            resumed = entry is not None
+            if entry is None:
+                await _refuse(ws, 4408, "the call expired while connecting: connect again")
+                return None
+    if resumed and not _may_stream(user, service, entry):
+        await _refuse(ws, 4403, "this call is streamed by someone else")
+        return None
+    try:
+        entry = await hub.join(entry)
+    except LiveBusy as exc:
+        await _refuse(ws, 4409, str(exc))
+        return None
+    return entry, resumed
 
 
 async def _error(ws: WebSocket, message: str, reply_to: Any = None) -> None:
@@ -122,7 +199,9 @@ async def _error(ws: WebSocket, message: str, reply_to: Any = None) -> None:
                         "message": message})
 
 
-async def _message(ws: WebSocket, entry: Entry, service: bool, raw: str | None) -> None:
+async def _message(ws: WebSocket, hub: Hub, entry: Entry, service: bool, raw: str | None) -> None:
+    """Answer one client message. A change is recorded with the hub before its answer goes out, so an
+    acknowledged utterance is in the state another worker resumes from (docs/live.md)."""
     began = time.perf_counter()
     if raw is None:
         await _error(ws, "binary frames are not accepted: send each message as a JSON text frame")
@@ -141,11 +220,13 @@ async def _message(ws: WebSocket, entry: Entry, service: bool, raw: str | None) 
     reply_to = message.get("id") if isinstance(message, dict) else None
     kind = message.get("type") if isinstance(message, dict) else None
     if kind == "start":
-        await _start(ws, entry, message, reply_to)
+        await _start(ws, hub, entry, message, reply_to)
         return
     if kind == "end":
         entry.fixed = True
         entry.call.ended = True
+        if not await hub.save(entry):
+            return
         await ws.send_json({"type": "ended", "reply_to": reply_to, "state": entry.call.snapshot()})
         return
     try:
@@ -156,6 +237,8 @@ async def _message(ws: WebSocket, entry: Entry, service: bool, raw: str | None) 
     entry.fixed = True   # a service stream that never said start stays unassigned (QA and admins see it)
     async with entry.lock:   # one call's utterances in order; other calls never wait on this lock
         events = entry.call.handle(utterance)
+        if not await hub.save(entry):
+            return
     took = (time.perf_counter() - began) * 1000
     for event in events:
         await ws.send_json({**event, "reply_to": utterance.id})
@@ -164,7 +247,7 @@ async def _message(ws: WebSocket, entry: Entry, service: bool, raw: str | None) 
                         "took_ms": round(took, 3)})
 
 
-async def _start(ws: WebSocket, entry: Entry, message: dict[str, Any], reply_to: Any) -> None:
+async def _start(ws: WebSocket, hub: Hub, entry: Entry, message: dict[str, Any], reply_to: Any) -> None:
     """The first start of a service stream names the call's agent and team; after that they are fixed. Any start
     may name the customer once; the customer's history follows the ack."""
     agent_id = str(message["agent_id"])[:200] if message.get("agent_id") else None
@@ -180,6 +263,8 @@ async def _start(ws: WebSocket, entry: Entry, message: dict[str, Any], reply_to:
                          f"{entry.team or 'none'}) and cannot be changed", reply_to)
         return
     entry.customer_id = customer or entry.customer_id
+    if not await hub.save(entry):
+        return
     await ws.send_json({"type": "ack", "reply_to": reply_to if isinstance(reply_to, str | int) else None,
                         "agent_id": entry.agent_id, "team": entry.team, "customer_id": entry.customer_id})
     if customer is not None:
@@ -193,38 +278,51 @@ def _history(store: Any, customer: str) -> dict[str, Any]:
     return promises.history(store, customer, today=datetime.now(UTC).date()).as_dict()
 
 
-def _may_watch(user: User, entry: Entry) -> bool:
+def _may_watch(user: User, agent_id: str | None, team: str | None) -> bool:
     """The feed's rule: agents their own calls, leads their team's, QA and admins all."""
     if user.sees_all:
         return True
     if user.role is UserRole.LEAD:
-        return user.team is not None and entry.team == user.team
-    return user.role is UserRole.AGENT and user.agent_id is not None and entry.agent_id == user.agent_id
+        return user.team is not None and team == user.team
+    return user.role is UserRole.AGENT and user.agent_id is not None and agent_id == user.agent_id
 
 
 @router.get("/api/live/history", tags=["live"],
             summary="The history of the customer on a live call you may watch: recent calls, open and broken "
                     "promises, last sentiment")
-def live_history(request: Request, user: CurrentUser,
-                 call: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
+async def live_history(request: Request, user: CurrentUser,
+                       call: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
     hub: Hub = request.app.state.hub
-    entry = hub.get(call)
-    if entry is None or not _may_watch(user, entry):
+    try:
+        entry = await hub.get(call)
+    except LiveUnavailable as exc:
+        raise _unavailable(exc) from None
+    if entry is None or not _may_watch(user, entry.agent_id, entry.team):
         raise ApiError(404, "not_found", f"no live call {call!r} that you may watch",
                        "GET /api/live/calls lists the live calls you may watch.")
     if entry.customer_id is None:
         return {"customer": None, "calls": [], "open": [], "broken": [], "overdue": [], "last_sentiment": None}
-    return _history(request.app.state.store, entry.customer_id)
+    return await run_in_threadpool(_history, request.app.state.store, entry.customer_id)   # a database read
+
+
+def _scope(user: User) -> dict[str, Any]:
+    return {"agent_id": user.agent_id if user.role is UserRole.AGENT else None,
+            "team": user.team if user.role is UserRole.LEAD else None, "everything": user.sees_all}
 
 
 @router.get("/api/live/calls", tags=["live"],
             summary="Live calls you may watch (agents: their own; leads: their team; QA, admins: all), paged")
-def live_calls(request: Request, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+async def live_calls(request: Request, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
     hub: Hub = request.app.state.hub
-    return hub.feed(agent_id=user.agent_id if user.role is UserRole.AGENT else None,
-                    team=user.team if user.role is UserRole.LEAD else None, everything=user.sees_all,
-                    limit=limit, offset=offset)
+    try:
+        return await hub.feed(**_scope(user), limit=limit, offset=offset)
+    except LiveUnavailable as exc:
+        raise _unavailable(exc) from None
+
+
+def _unavailable(exc: LiveUnavailable) -> ApiError:
+    return ApiError(503, "unavailable", str(exc), "Try again shortly; check Redis (live.redis_url) is running.")
 
 
 @router.get("/live", include_in_schema=False)

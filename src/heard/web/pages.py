@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,8 +18,6 @@ from heard.empathy.lexicon import BEHAVIOURS
 from heard.errors import HeardError
 from heard.review import calibration, evaluations
 from heard.scorecards.definition import Scorecard
-from heard.scorecards.report import summarise
-from heard.scorecards.service import latest_scores
 from heard.web import views
 from heard.web.deps import LoginRefused, PageError, get_store, log_in, log_out, page_id, page_user, read_form
 from heard.web.render import LABELS, flash, render
@@ -99,11 +96,15 @@ def calls_page(request: Request) -> HTMLResponse:
         flash(request, f"Filter {'.'.join(str(p) for p in first['loc'])}: {first['msg']}", "error")
         filters = views.CallFilters()
     rows, total = views.call_rows(get_store(request), user, filters)
-    scoped, _ = views.call_rows(get_store(request), user, views.CallFilters(limit=1000))
-    options = {key: sorted({r[key] for r in scoped if r[key]}) for key in ("agent_id", "team", "queue")}
+    exact = total <= views.TOTAL_CAP
+    total = total if exact else views.estimated_total(get_store(request), user, filters)
+    options = views.scope_options(get_store(request), user)
     accounts.audit(get_store(request), user, "list", "calls", None, filters=params)
+    after = views.next_after(filters, rows)
+    following = {**{k: v for k, v in params.items() if k not in ("after", "offset")}, "after": after} if after else None
     return render(request, "calls.html", user, rows=rows, total=total, filters=filters, params=params,
-                  options=options, behaviours=[*BEHAVIOURS, "early_acknowledgement"])
+                  options=options, behaviours=[*BEHAVIOURS, "early_acknowledgement"],
+                  total_exact=exact, next_page=urlencode(following) if following else None)
 
 @router.get("/calls/{call_id:path}")
 def call_page(request: Request, call_id: str) -> HTMLResponse:
@@ -219,10 +220,9 @@ def agent_page(request: Request, agent_id: str) -> HTMLResponse:
     if not rows:
         raise PageError(404, f"There is no agent {agent_id} whose calls you can see.")
     team = rows[0]["team"]
-    team_rows, _ = views.call_rows(store, accounts.SYSTEM,
-                                   views.CallFilters(team=team, limit=1000)) if team else ([], 0)
-    mine = views.behaviour_rates(store, [r["id"] for r in rows])
-    theirs = views.behaviour_rates(store, [r["id"] for r in team_rows])
+    # Rates from the weekly totals (heard.store.aggregates): a few hundred rows, however many calls.
+    mine = views.behaviour_rates(views.agent_totals(store, user, agent=agent_id))
+    theirs = views.behaviour_rates(views.agent_totals(store, accounts.SYSTEM, team=team) if team else [])
     names = [LABELS.get(b, b) for b in mine]
     behaviour_chart = _chart([
         {"type": "bar", "orientation": "h", "y": names, "x": list(mine.values()), "name": agent_id,
@@ -247,14 +247,12 @@ def team_page(request: Request, team: str) -> HTMLResponse:
     store = get_store(request)
     if user.role is UserRole.AGENT or (user.role is UserRole.LEAD and user.team != team):
         raise PageError(404, f"There is no team {team} you can see.")
-    rows, _ = views.call_rows(store, user, views.CallFilters(team=team, limit=1000))
-    if not rows:
-        raise PageError(404, f"There is no team {team} with calls.")
-    agents: dict[str, list[str]] = defaultdict(list)
-    for r in rows:
-        agents[r["agent_id"] or "-"].append(r["id"])
-    rates = {a: views.behaviour_rates(store, ids) for a, ids in sorted(agents.items())}
-    weeks = views.weekly(rows, "agent_id")
+    totals = views.agent_totals(store, user, team=team)   # per agent, from the weekly totals: no call rows read
+    if not totals:
+        raise PageError(404, f"There is no team {team} with analysed calls.")
+    agents = views.by_agent(totals)
+    rates = {a: views.behaviour_rates(rows) for a, rows in agents.items()}
+    weeks = views.weekly(views.weeks_of(store, user, team=team))
     all_weeks = sorted({w for series in weeks.values() for w in series})
     trend = _chart([{"type": "scatter", "mode": "lines+markers", "name": a, "x": list(series),
                      "y": list(series.values())} for a, series in sorted(weeks.items())],
@@ -265,14 +263,14 @@ def team_page(request: Request, team: str) -> HTMLResponse:
         from heard.scorecards.service import stored_card
 
         _, _, card = stored_card(store, views.DEFAULT_CARD)
-        ids = {r["id"] for r in rows}
-        summary = summarise([r for r in latest_scores(store, views.DEFAULT_CARD) if r["call_id"] in ids], card)
+        summary = views.item_summary(totals, card)
     except HeardError:
         pass
     disputed = evaluations.list_evaluations(store, user, state="disputed")
     accounts.audit(store, user, "view", "team", team)
     overdue = [o for o in plans.overdue(store, user) if o["agent_id"] in agents]
-    return render(request, "team.html", user, team=team, rows=rows, rates=rates, trend=trend, overdue=overdue,
+    return render(request, "team.html", user, team=team, n_calls=sum(w.calls for w in totals), rates=rates,
+                  trend=trend, overdue=overdue,
                   weeks=all_weeks, summary=summary, card=card,
                   disputed=[d for d in disputed if d["team"] == team],
                   behaviours=[*BEHAVIOURS, "early_acknowledgement"])

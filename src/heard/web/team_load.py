@@ -18,6 +18,7 @@ def load_page(request: Request) -> HTMLResponse:
     """Heavy calls per agent and day (an agent sees their own, a lead their team, QA and admins everyone)."""
     user = page_user(request)
     days = load.bounded_days(request.query_params.get("days"))
-    shown = load.load(get_store(request), user, days)
+    team = (request.query_params.get("team") or "").strip()[:200] or None
+    shown = load.load(get_store(request), user, days, team=team)
     return render(request, "team_load.html", user, load=shown, days=days, is_agent=user.role is UserRole.AGENT,
                   run_at=load.RUN_AT, share_at=load.SHARE_AT, share_min=load.SHARE_MIN_CALLS)
