@@ -157,6 +157,7 @@ def test_load_past_max_agents_asks_for_a_team_then_draws_it(store: Store) -> Non
     build(store, DAY)
     everyone = load.load(store, QA, 14, today=DAY, max_agents=2)
     assert (everyone.agents, everyone.suggestions, everyone.too_many, everyone.teams) == ([], [], 3, ["north", "south"])
+    assert load.load(store, LEAD, 14, today=DAY, max_agents=1).too_many == 0   # a lead's team is always drawn
     north = load.load(store, QA, 14, today=DAY, max_agents=2, team="north")
     lead = load.load(store, LEAD, 14, today=DAY)   # the north lead
     assert north.too_many == 0 and north.team == "north"

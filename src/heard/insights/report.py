@@ -78,15 +78,17 @@ class InsightsScope:
 
 def fingerprint(store: Store, scope: InsightsScope) -> str:
     """Changes whenever a call, analysis, outcome or score in scope changes: a kept report is current while
-    this matches."""
-    ids = select(calls.c.id).where(scope.condition)
+    this matches.
+
+    The calls are counted in scope; analyses, outcomes and scores are read store-wide (the newest id or change,
+    each one indexed read), so any change anywhere makes every kept report stale. Joining them to the scope's calls
+    cost 400 ms on a million calls; a report rebuilt when nothing in its scope changed costs only that rebuild."""
     with store.engine.connect() as conn:
         parts = [
             conn.execute(select(func.count(), func.max(calls.c.imported_at)).where(scope.condition)).one(),
-            conn.execute(select(func.count(), func.max(analyses.c.id)).where(analyses.c.call_id.in_(ids))).one(),
-            conn.execute(select(func.count(), func.max(outcomes.c.updated_at))
-                         .where(outcomes.c.call_id.in_(ids))).one(),
-            conn.execute(select(func.count(), func.max(scores.c.updated_at)).where(scores.c.call_id.in_(ids))).one(),
+            conn.execute(select(func.max(analyses.c.id))).one(),
+            conn.execute(select(func.max(outcomes.c.updated_at))).one(),
+            conn.execute(select(func.max(scores.c.updated_at))).one(),
         ]
     return hashlib.sha256(repr([tuple(p) for p in parts]).encode()).hexdigest()
 

@@ -94,6 +94,7 @@ analyses = Table(
 )
 Index("ix_analyses_call", analyses.c.call_id)
 Index("ix_analyses_key_call", analyses.c.analyser_key, analyses.c.call_id)
+Index("ix_outcomes_updated", outcomes.c.updated_at)
 
 scorecards = Table(
     "scorecards", metadata,
@@ -127,6 +128,7 @@ scores = Table(
     Column("tuning_id", Integer),   # the tuning (heard tune) that made the automatic answers; None: heard's own
 )
 Index("ix_scores_call", scores.c.call_id)
+Index("ix_scores_updated", scores.c.updated_at)
 
 rule_results = Table(
     "rule_results", metadata,

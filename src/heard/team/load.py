@@ -24,7 +24,7 @@ from sqlalchemy import distinct, func, select
 from heard.analysers.heavy import CUES_AT, START_AT, is_heavy
 from heard.auth.accounts import User, call_scope
 from heard.store import Store, aware
-from heard.store.schema import calls
+from heard.store.schema import agent_weeks, calls
 
 RUN_AT = 3               # this many heavy calls in a row in a day: suggest a pause
 SHARE_AT = 0.4           # or this share of a day's calls heavy ...
@@ -214,10 +214,17 @@ def load(store: Store, user: User, days: int = DEFAULT_DAYS, today: date | None 
         where.append(calls.c.team == team)
     shown_days = [first + timedelta(days=i) for i in range(days)]
     with store.engine.connect() as conn:
-        if team is None:
-            agents_in_view = conn.execute(select(func.count(distinct(calls.c.agent_id))).where(*where)).scalar_one()
+        if team is None and user.sees_all:
+            # Counted on the agent-week totals (a few rows per agent, heard.store.aggregates), not on the calls: a
+            # center's fortnight is tens of thousands of calls. Those totals hold analysed calls only, so a center
+            # whose calls are not analysed yet is drawn in full; its calls are then all unknown anyway.
+            monday = first - timedelta(days=first.weekday())
+            recent = [agent_weeks.c.week >= monday, agent_weeks.c.agent_id.is_not(None)]
+            agents_in_view = conn.execute(select(func.count(distinct(agent_weeks.c.agent_id))).where(*recent)
+                                          ).scalar_one()
             if agents_in_view > max_agents:
-                teams = sorted(t for t in conn.execute(select(calls.c.team).where(*where).distinct()).scalars() if t)
+                teams = sorted(t for t in conn.execute(select(agent_weeks.c.team).where(*recent).distinct()).scalars()
+                               if t)
                 return Load(days=shown_days, agents=[], suggestions=[], too_many=agents_in_view, teams=teams)
         # The call row holds its latest analysis's summary (heard.store.aggregates); older rows are looked up.
         rows = conn.execute(select(calls.c.id, calls.c.agent_id, calls.c.started_at, calls.c.summary)

@@ -40,6 +40,9 @@ def upgrade() -> None:
     for name, columns in INDEXES.items():
         op.create_index(name, "calls", columns)
     op.create_index("ix_analyses_key_call", "analyses", ["analyser_key", "call_id"])
+    # The insights page's fingerprint reads the newest outcome and score change.
+    op.create_index("ix_outcomes_updated", "outcomes", ["updated_at"])
+    op.create_index("ix_scores_updated", "scores", ["updated_at"])
     op.create_table(
         "agent_weeks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -66,6 +69,8 @@ def downgrade() -> None:
             op.drop_index(name, "calls")
     op.drop_table("agent_weeks")
     op.drop_index("ix_analyses_key_call", "analyses")
+    op.drop_index("ix_outcomes_updated", "outcomes")
+    op.drop_index("ix_scores_updated", "scores")
     for name in INDEXES:
         op.drop_index(name, "calls")
     # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not batch mode: its copy-and-drop of `calls` would cascade to
