@@ -71,18 +71,26 @@ async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
     await ws.close(code=code, reason=reason[:120])
 
 
+async def _admitted(ws: WebSocket) -> tuple[User, bool] | None:
+    """Who is on the socket (and whether with a live service token), or None after closing it: a foreign page's
+    origin (4403) or nobody logged in (4401)."""
+    if not web_settings(ws).origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
+                                           secure=ws.url.scheme == "wss"):
+        await ws.close(code=4403, reason="this page's origin may not open heard's live socket")
+        return None
+    who = await run_in_threadpool(_ws_identity, ws)   # a database read: never on the event loop
+    if who is None:
+        await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
+    return who
+
+
 # Before /api/live/{call_id}, which would otherwise take "watch" for a call id.
 @router.websocket("/api/live/watch")
 async def live_watch(ws: WebSocket) -> None:
     """The supervisor feed, pushed: a "feed" event with the first page, then an "update" event with a call's row
     each time a call you may watch changes, on whichever worker it is streamed."""
-    if not web_settings(ws).origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
-                                           secure=ws.url.scheme == "wss"):
-        await ws.close(code=4403, reason="this page's origin may not open heard's live socket")
-        return
-    who = await run_in_threadpool(_ws_identity, ws)   # a database read: never on the event loop
+    who = await _admitted(ws)
     if who is None:
-        await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
         return
     user, service = who
     if service:
@@ -118,13 +126,8 @@ async def live_watch(ws: WebSocket) -> None:
 
 @router.websocket("/api/live/{call_id}")
 async def live(ws: WebSocket, call_id: str) -> None:
-    if not web_settings(ws).origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
-                                           secure=ws.url.scheme == "wss"):
-        await ws.close(code=4403, reason="this page's origin may not open heard's live socket")
-        return
-    who = await run_in_threadpool(_ws_identity, ws)   # a database read: never on the event loop
+    who = await _admitted(ws)
     if who is None:
-        await ws.close(code=4401, reason="log in first: pass ?token= or an Authorization: Bearer header")
         return
     user, service = who
     if not call_id or len(call_id) > 200:
