@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from heard.cli import app
 from heard.ingest import expand_paths, read_path
-from heard.model import Call, CallAnalysis
+from heard.model import Analysed, Call, CallAnalysis
 from heard.runners.local import Failed, Skipped, analyse_many
 from heard.runners.ray import CallFiles, ParquetCalls, StoredCalls, analyse_on_ray
 from heard.samples.generate import generate, write_corpus
@@ -36,8 +36,9 @@ def cluster() -> Iterator[None]:
     ray.shutdown()
 
 
-def _by_id(results: list[CallAnalysis | Failed | Skipped]) -> dict[str, dict[str, object]]:
-    return {r.call_id: r.model_dump() for r in results if isinstance(r, CallAnalysis)}
+def _by_id(results: list[Analysed | CallAnalysis | Failed | Skipped]) -> dict[str, dict[str, object]]:
+    return {r.call_id: (r.analysis() if isinstance(r, Analysed) else r).model_dump() for r in results
+            if isinstance(r, Analysed | CallAnalysis)}
 
 
 def _local(calls: list[Call], only: list[str] | None = LEXICAL) -> dict[str, dict[str, object]]:
@@ -122,7 +123,7 @@ def test_ray_store_input_resumes_and_equals_local(store: Store) -> None:
     assert [type(r) for r in again] == [Skipped] * 5
     # Other analyser versions (here another set) are not "done": every call is analysed again.
     other = list(analyse_on_ray(StoredCalls.of(store), store=store, only=["turns.basic"], workers=2, resume=True))
-    assert sum(isinstance(r, CallAnalysis) for r in other) == 30
+    assert sum(isinstance(r, Analysed) for r in other) == 30
 
 
 @pytest.mark.parametrize("calls", [3])
@@ -161,3 +162,19 @@ def test_cli_analyze_engine_ray_stores_resumes_and_writes_parquet(tmp_path: Path
     assert files.exit_code == 0, files.stderr
     lines = (tmp_path / "lines.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["call_id"] for line in lines) == ["prefix", "sample", "voice"]
+
+
+def test_cli_score_engine_ray_analyses_missing_calls_and_scores_as_local(tmp_path: Path) -> None:
+    """`heard score --engine ray`: unanalysed stored calls are analysed on the cluster (and stored), then scored; the
+    scores equal those of a store scored on the local engine in this process."""
+    scored: dict[str, list[dict[str, object]]] = {}
+    for name, options in (("ray", ["--engine", "ray", "--workers", "2"]), ("local", ["--workers", "1"])):
+        db = f"sqlite:///{tmp_path / name}.db"
+        assert runner.invoke(app, ["--db", db, "import", str(FIXTURES / "heard")]).exit_code == 0
+        result = runner.invoke(app, ["--db", db, "score", "--json", *options])
+        assert result.exit_code == 0, result.output
+        scored[name] = sorted((json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")),
+                              key=lambda r: str(r["call_id"]))
+        with Store.open(db) as store:
+            assert len(list(store.iter_analyses())) == 4
+    assert len(scored["ray"]) == 4 and scored["ray"] == scored["local"]

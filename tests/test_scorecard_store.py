@@ -189,3 +189,30 @@ def test_demo_prints_the_scorecard_table() -> None:
     text = " ".join(result.output.split())
     # 45 sample transcripts and the recorded sample call
     assert "Scorecard empathy_balanced: automatic answers, 46 calls" in text and "Weakest items" in text
+
+
+def _scored(runner: CliRunner, db: str, *options: str) -> list[dict[str, object]]:
+    import json
+
+    result = runner.invoke(app, ["--db", db, "score", "--json", *options])
+    assert result.exit_code == 0, result.output
+    return sorted((json.loads(line) for line in result.output.splitlines() if line.startswith("{")),
+                  key=lambda r: str(r["call_id"]))
+
+
+def test_cli_score_analyses_missing_calls_on_the_local_engine_alike(db_url: str, tmp_path: Path) -> None:
+    """`heard score --engine local --workers 2` analyses the unanalysed calls in worker processes (stored), and
+    scores them exactly as scoring in this process does."""
+    runner = CliRunner()
+    files = tmp_path / "calls.jsonl"
+    files.write_text("\n".join(c.model_dump_json() for c in CALLS) + "\n", encoding="utf-8")
+    single = f"sqlite:///{tmp_path / 'single.db'}"
+    for db in (db_url, single):
+        assert runner.invoke(app, ["--db", db, "import", str(files)]).exit_code == 0
+    pooled = _scored(runner, db_url, "--engine", "local", "--workers", "2")
+    alone = _scored(runner, single, "--workers", "1")
+    assert len(pooled) == len(CALLS) and pooled == alone
+    with Store.open(db_url) as store:
+        assert store.analysed_call_ids([c.id for c in CALLS]) == {c.id for c in CALLS}
+    wrong = runner.invoke(app, ["--db", db_url, "score", "--address", "auto"])
+    assert wrong.exit_code != 0 and "--engine ray" in wrong.output

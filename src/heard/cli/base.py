@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -64,8 +65,15 @@ def main_options(
     ctx.obj = State(db=db, config=config, overrides=set_ or [], quiet=quiet)
 
 
+class Engine(StrEnum):
+    """Where many calls are analysed: heard.runners.run_engine."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
 @contextmanager
-def progress(state: State, label: str, total: int) -> Iterator[Any]:
+def progress(state: State, label: str, total: int | None) -> Iterator[Any]:
     show = not state.quiet and err.is_terminal
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                   transient=True, disable=not show) as progress:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterable
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,12 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from heard.cli.base import State, err, fail, import_progress, out, progress, read_calls, state_of
+from heard.cli.base import Engine, State, err, fail, import_progress, out, progress, state_of
 from heard.errors import HeardError
 from heard.ingest import FORMATS, expand_paths
 from heard.model import Call, CallAnalysis
+from heard.runners import run_engine
 from heard.runners.importer import ImportReport, import_paths
-from heard.runners.local import Failed, ParquetResults, Result, Skipped, analyse_and_store, analyse_many
+from heard.runners.sources import CallFiles, Failed, ParquetCalls, Skipped, Source, StoredCalls
 from heard.store import Store
 
 commands = typer.Typer()
@@ -65,11 +63,6 @@ def _print_import(report: ImportReport, state: State, as_json: bool) -> None:
         summary += (f"; outcomes: {report.outcomes_updated} updated, {report.outcomes_unchanged} unchanged, "
                     f"{report.outcomes_missing} without a call")
     out.print(summary)
-
-
-class Engine(StrEnum):
-    LOCAL = "local"
-    RAY = "ray"
 
 
 def _is_folder(path: Path) -> bool:
@@ -125,37 +118,19 @@ def analyze_cmd(
             store = state.store()
             ids = call or None
         saving = store is not None and store_results is not False
-        results: Iterable[Result]
-        total = 0
-        if engine is Engine.RAY:
-            from heard.runners.ray import CallFiles, ParquetCalls, Source, StoredCalls, analyse_on_ray
-
-            source: Source
-            if store is not None:
-                source, total = StoredCalls.of(store, ids), store.count_calls() if ids is None else len(ids)
-            elif all(p.endswith(".parquet") or list(Path(p).glob("*.parquet")) for p in paths or []):
-                source = ParquetCalls(tuple(paths or []))
-            else:
-                source = CallFiles(tuple(paths or []), settings.ingest)
-            results = analyse_on_ray(source, store=store if saving else None, out=out_file if parquet else None,
-                                     only=only, settings=settings.analysers, workers=workers, address=address,
-                                     resume=saving and not redo)
+        source: Source
+        if store is not None:
+            source = StoredCalls.of(store, ids)
+            total: int | None = store.count_calls() if ids is None else len(ids)
+        elif all(p.endswith(".parquet") or list(Path(p).glob("*.parquet")) for p in paths or []):
+            source, total = ParquetCalls(tuple(paths or [])), None
         else:
-            calls: Iterable[Call]
-            if store is None:
-                calls, failed = read_calls(paths or [], settings.ingest)
-                problems += failed
-                total = len(calls)
-            else:
-                wanted = ids if ids is not None else store.call_ids()
-                calls, total = store.iter_calls(wanted), len(wanted)
-            options: dict[str, Any] = {"workers": workers or os.cpu_count() or 1, "only": only,
-                                       "settings": settings.analysers}
-            results = analyse_and_store(store, calls, resume=not redo, **options) if store is not None and saving \
-                else analyse_many(calls, **options)
+            source, total = CallFiles(tuple(paths or []), settings.ingest), None
+        options: dict[str, Any] = dict(store=store if saving else None, out=out_file if parquet else None,
+                                       only=only, settings=settings.analysers, resume=saving and not redo)
+        results = run_engine(engine.value, source, workers=workers, address=address, **options)
         sink = None if parquet else out_file.open("w", encoding="utf-8") if out_file else \
             sys.stdout if to_stdout else None
-        table = ParquetResults(out_file) if parquet and out_file and engine is Engine.LOCAL else None
         try:
             with progress(state, "analysing", total) as tick:
                 for result in results:
@@ -163,20 +138,16 @@ def analyze_cmd(
                     if isinstance(result, Skipped):
                         skipped += 1
                         continue
-                    if table is not None:
-                        table.add(result)
                     if isinstance(result, Failed):
                         err.print(f"[red]{escape(result.call_id)}[/red]: {escape(result.error)}")
                         problems += 1
                         continue
                     analysed += 1
                     if sink:
-                        sink.write(result.model_dump_json() + "\n")
+                        sink.write(result.result + "\n")
         finally:
             if sink and sink is not sys.stdout:
                 sink.close()
-            if table is not None:
-                table.close()
     except HeardError as exc:
         fail(exc)
     if not state.quiet or problems:

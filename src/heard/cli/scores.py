@@ -11,9 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from heard.cli.base import State, err, fail, out, read_calls, state_of
+from heard.cli.base import Engine, State, err, fail, out, read_calls, state_of
 from heard.errors import HeardError
-from heard.model import Call
+from heard.model import Analysed, Call, CallAnalysis
 from heard.scorecards import definition, rules
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.rules import RuleSet
@@ -99,12 +99,24 @@ def score_cmd(
     detail: Annotated[bool | None, typer.Option(
         "--detail/--table", help="Every item with its evidence (default for one call) or one line per call.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per call.")] = False,
+    engine: Annotated[Engine, typer.Option(
+        help="Where calls without an analysis are analysed first: local (processes on this machine) or ray "
+             "(a Ray cluster; pip install 'heard[ray]').")] = Engine.LOCAL,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (local) or actors (ray). Default: every core here, or every CPU of the cluster.")]
+    = None,
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Ray: join this cluster (auto, or ray://HEAD:10001); without it a local one starts.")]
+    = None,
 ) -> None:
-    """Score calls on a scorecard: every automatic item answered with its evidence; manual items left open."""
-    from heard.pipeline import analyse
+    """Score calls on a scorecard: every automatic item answered with its evidence; manual items left open.
+
+    Calls not analysed yet are analysed first on the chosen engine (stored calls: the analyses are stored)."""
+    from heard.runners import run_engine
+    from heard.runners.sources import CallFiles, Failed
     from heard.scorecards.conditions import Facts
     from heard.scorecards.scoring import answer_automatically, compute
-    from heard.scorecards.service import norms_of, register, score_stored
+    from heard.scorecards.service import ensure_analysed, norms_of, register, score_stored
 
     state = state_of(ctx)
     try:
@@ -119,7 +131,15 @@ def score_cmd(
     try:
         if files:
             read, failures = read_calls(files, state.settings.ingest)
-            pairs = [(c, analyse(c, settings=state.settings.analysers)) for c in read]
+            made: dict[str, CallAnalysis] = {}
+            for done in run_engine(engine.value, CallFiles(tuple(files), state.settings.ingest),
+                                settings=state.settings.analysers, workers=workers, address=address):
+                if isinstance(done, Analysed):
+                    made[done.call_id] = done.analysis()
+                elif isinstance(done, Failed) and done.call_id in {c.id for c in read}:  # unreadable: reported above
+                    err.print(f"[yellow]{escape(done.call_id)}[/yellow]: {escape(done.error)}")
+                    failures += 1
+            pairs = [(c, made[c.id]) for c in read if c.id in made]
             norms = norms_of(pairs)
             for call, analysis in pairs:
                 results.append((call, compute(card, answer_automatically(card, Facts(call, analysis, norms=norms),
@@ -129,10 +149,13 @@ def score_cmd(
             store = state.store()
             version = register(store, card).version
             wanted = ids or None
+            why = {f.call_id: f.error for f in ensure_analysed(store, ids or store.call_ids(), engine=engine.value,
+                                                               workers=workers, address=address)}
             calls_by_id = {c.id: c for c in store.iter_calls(wanted)}
-            for scored in score_stored(store, card, ruleset, wanted):
+            for scored in score_stored(store, card, ruleset, wanted, analyse_missing=False):
                 if scored.result is None:
-                    err.print(f"[yellow]{escape(scored.call_id)}[/yellow]: {escape(scored.error or '')}")
+                    error = why.get(scored.call_id, scored.error or "")
+                    err.print(f"[yellow]{escape(scored.call_id)}[/yellow]: {escape(error)}")
                     failures += 1
                     continue
                 results.append((calls_by_id[scored.call_id], scored.result))

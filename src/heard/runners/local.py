@@ -1,44 +1,46 @@
 """Analyse many calls on this machine, in-process or across a process pool.
 
-Also what every engine shares: the Failed and Skipped results, resuming a run (skip calls already analysed
-by the same analyser versions), and results written as Parquet rows.
+    analyse_source(CallFiles(("calls/",)), workers=4, out=Path("results/"))      # files in, Parquet out
+    analyse_source(StoredCalls.of(store), store=store, resume=True, workers=4)  # stored calls, results stored
+
+`analyse_source` is the engine `heard analyze --engine local` runs: its workers read their own calls and return
+results ready to write, and this process only writes them (to the store a batch at a time, and to a Parquet
+folder). `analyse_many` and `analyse_and_store` take calls already in memory and yield CallAnalysis objects:
+the library's way for a few calls. Also here: results written as Parquet rows, which both engines write.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from heard.analysers import Analyser
 from heard.errors import HeardError
-from heard.model import Call, CallAnalysis
+from heard.model import Analysed, Call, CallAnalysis
 from heard.pipeline import analyse, select_analysers
+from heard.runners.sources import (
+    Failed,
+    Result,
+    Skipped,
+    Source,
+    StoredCalls,
+    Worker,
+    check_analysers,
+    shared_store,
+    split_done,
+    store_url,
+    work_items,
+)
 from heard.store import Store
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-
-@dataclass(frozen=True)
-class Failed:
-    call_id: str
-    error: str
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A call a resumed run left alone: already analysed by the same analyser versions, its content unchanged."""
-
-    call_id: str
-
-
-Result = CallAnalysis | Failed | Skipped
+__all__ = ["Failed", "ParquetResults", "Result", "Skipped", "analyse_and_store", "analyse_many", "analyse_source",
+           "result_row", "split_done", "write_results"]
 
 
 def _analyse_chunk(calls: list[Call], only: list[str] | None,
@@ -58,30 +60,6 @@ def _chunks(calls: Iterable[Call], size: int) -> Iterator[list[Call]]:
         yield chunk
 
 
-def analysis_key(versions: Mapping[str, int]) -> str:
-    """The key an analysis is stored under: "name@v,name@v", sorted by name (as Store.save_analyses writes it)."""
-    return ",".join(f"{n}@{v}" for n, v in sorted(versions.items()))
-
-
-def split_done(store: Store, calls: Sequence[Call], chosen: Sequence[Analyser]) -> tuple[list[Call], list[Skipped]]:
-    """The calls still to analyse (in order) and those already analysed by these analyser versions.
-
-    A call's key holds only the analysers that can run on it (a text call skips the audio one), so the key is
-    worked out per call; calls sharing a key are looked up together."""
-    keys = [analysis_key({a.name: a.version for a in chosen if a.missing(call) is None}) for call in calls]
-    done: dict[str, str] = {}
-    for key in set(keys):
-        done.update(store.analysed_ids(key, [c.id for c, k in zip(calls, keys, strict=True) if k == key]))
-    todo: list[Call] = []
-    skipped: list[Skipped] = []
-    for call in calls:
-        if call.id in done and done[call.id] == call.content_hash():
-            skipped.append(Skipped(call.id))
-        else:
-            todo.append(call)
-    return todo, skipped
-
-
 def _unfinished(store: Store, calls: Iterable[Call], only: list[str] | None, skipped: list[Skipped],
                 size: int = 500) -> Iterator[Call]:
     chosen = select_analysers(only)
@@ -92,7 +70,7 @@ def _unfinished(store: Store, calls: Iterable[Call], only: list[str] | None, ski
 
 
 def analyse_and_store(store: Store, calls: Iterable[Call], *, batch: int = 200, resume: bool = False,
-                      **options: Any) -> Iterator[Result]:
+                      **options: Any) -> Iterator[CallAnalysis | Failed | Skipped]:
     """analyse_many, saving the analyses in the store a batch (one transaction) at a time.
 
     With resume, calls already analysed by the same analyser versions (same content) yield Skipped instead."""
@@ -131,19 +109,96 @@ def analyse_many(calls: Iterable[Call], *, workers: int = 1, only: list[str] | N
             yield from future.result()
 
 
+# --- the engine: a source in, results written -----------------------------------------------------------------
+
+def analyse_source(source: Source, *, store: Store | None = None, out: Path | None = None,
+                   only: list[str] | None = None, settings: Mapping[str, Mapping[str, Any]] | None = None,
+                   workers: int = 1, resume: bool = False, batch: int = 200) -> Iterator[Result]:
+    """Analyse the source's calls with `workers` processes; save the analyses in `store` (a batch a transaction)
+    and/or as Parquet in `out`. Yields every Analysed, Failed and (resume=True) Skipped, in the source's order.
+
+    Each worker reads its own calls. A store other processes cannot open (in-memory SQLite) runs in this one."""
+    check_analysers(only, settings)
+    if resume and store is None:
+        raise HeardError("resuming needs the store, to know which calls are already analysed",
+                         hint="Pass the store, or analyse everything again.")
+    workers = max(1, min(workers, os.cpu_count() or 1))
+    if store is not None and not shared_store(store):
+        workers = 1
+    kwargs: dict[str, Any] = dict(only=only, settings=settings, resume=resume,
+                                  options=getattr(source, "options", None))
+    readers = store if isinstance(source, StoredCalls) else None
+    items = work_items(source, workers, store=readers)
+    if workers == 1:
+        worker = Worker(**kwargs, store_url=None, store=store if resume or readers else None)
+        results: Iterator[Result] = (r for item in items for r in worker.run(item))
+    else:
+        url = store_url(store) if store is not None and (resume or readers) else None
+        results = _pooled(items, workers, {**kwargs, "store_url": url})
+    yield from write_results(results, store=store, out=out, batch=batch)
+
+
+def write_results(results: Iterable[Result], *, store: Store | None, out: Path | None,
+                  batch: int = 200) -> Iterator[Result]:
+    """What the one writing process of a run does with each result (any engine): save analyses in the store a
+    batch at a time, write analyses and failures to the Parquet folder, and pass every result on."""
+    pending: list[Analysed] = []
+    writer = ParquetResults(out) if out is not None else None
+    try:
+        for result in results:
+            if writer is not None and not isinstance(result, Skipped):
+                writer.add(result)
+            if store is not None and isinstance(result, Analysed):
+                pending.append(result)
+                if len(pending) >= batch:
+                    store.save_analyses(pending)
+                    pending = []
+            yield result
+        if store is not None:
+            store.save_analyses(pending)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+_WORKER: Worker | None = None
+
+
+def _start_worker(kwargs: dict[str, Any]) -> None:
+    global _WORKER
+    _WORKER = Worker(**kwargs)
+
+
+def _run_item(item: dict[str, Any]) -> list[Result]:
+    assert _WORKER is not None, "the pool's initializer makes the worker"
+    return _WORKER.run(item)
+
+
+def _pooled(items: Iterable[dict[str, Any]], workers: int, kwargs: dict[str, Any]) -> Iterator[Result]:
+    """Items through a pool of worker processes, results in item order, two items a worker in flight."""
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(kwargs,)) as pool:
+        pending: list[Future[list[Result]]] = []
+        for item in items:
+            pending.append(pool.submit(_run_item, item))
+            if len(pending) >= workers * 2:
+                yield from pending.pop(0).result()
+        for future in pending:
+            yield from future.result()
+
+
 # --- results as Parquet ------------------------------------------------------------------------------------------
 
 RESULT_COLUMNS = ("call_id", "content_hash", "analyser_key", "status", "error", "summary", "result")
 
 
-def result_row(result: CallAnalysis | Failed) -> dict[str, str | None]:
+def result_row(result: Analysed | CallAnalysis | Failed) -> dict[str, str | None]:
     """One Parquet row: an analysis (its summary and the whole result as JSON) or a failure with its error."""
     if isinstance(result, Failed):
         return {"call_id": result.call_id, "content_hash": None, "analyser_key": None, "status": "failed",
                 "error": result.error, "summary": None, "result": None}
-    return {"call_id": result.call_id, "content_hash": result.content_hash,
-            "analyser_key": analysis_key(result.analysers), "status": "analysed", "error": None,
-            "summary": json.dumps(result.summary()), "result": result.model_dump_json()}
+    row = result if isinstance(result, Analysed) else Analysed.of(result)
+    return {"call_id": row.call_id, "content_hash": row.content_hash, "analyser_key": row.analyser_key,
+            "status": "analysed", "error": None, "summary": row.summary, "result": row.result}
 
 
 def _pyarrow() -> Any:
@@ -176,15 +231,10 @@ class ParquetResults:
         for old in folder.glob("part-*.parquet"):
             old.unlink()  # a rerun replaces the folder's results rather than mixing two runs
 
-    def add(self, result: CallAnalysis | Failed) -> None:
+    def add(self, result: Analysed | CallAnalysis | Failed) -> None:
         self.rows.append(result_row(result))
         if len(self.rows) >= 1000:
             self._flush()
-
-    def write(self, table: pa.Table) -> None:
-        """Rows already in RESULT_COLUMNS form (the Ray engine's batches)."""
-        self._flush()
-        self._write(table.select(list(RESULT_COLUMNS)).cast(self.schema))
 
     def _flush(self) -> None:
         if self.rows:

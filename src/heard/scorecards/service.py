@@ -20,7 +20,8 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from heard.analysers.heavy import is_heavy
 from heard.errors import ConfigError, ConflictError, HeardError, StoreError
 from heard.model import Call, CallAnalysis
-from heard.runners.local import analyse_and_store
+from heard.runners import EngineName, check_engine, run_engine
+from heard.runners.sources import Failed, StoredCalls
 from heard.scorecards import tuning
 from heard.scorecards.conditions import HEAVY, Facts
 from heard.scorecards.definition import Scorecard
@@ -149,14 +150,20 @@ def _analyses(store: Store, ids: Sequence[str]) -> dict[str, CallAnalysis]:
     return {i: a for i in ids if (a := store.latest_analysis(i)) is not None}
 
 
-def _analyse_missing(store: Store, ids: Sequence[str]) -> None:
-    """Analyse (and store) the calls among `ids` that have no analysis yet; failures are reported per call later."""
-    for offset in range(0, len(ids), 200):
-        chunk = ids[offset: offset + 200]
-        missing = [i for i in chunk if store.latest_analysis(i) is None]
-        if missing:
-            for _ in analyse_and_store(store, store.iter_calls(missing)):
-                pass
+def ensure_analysed(store: Store, ids: Sequence[str], *, engine: EngineName = "local", workers: int | None = 1,
+                    address: str | None = None) -> list[Failed]:
+    """Analyse (and store) the calls among `ids` that have no analysis yet, on either engine (heard score --engine);
+    returns the calls whose analysis failed (they are reported per call when scored)."""
+    check_engine(engine, address)
+    missing: list[str] = []
+    for offset in range(0, len(ids), 500):
+        chunk = list(ids[offset: offset + 500])
+        have = store.analysed_call_ids(chunk)
+        missing.extend(i for i in chunk if i not in have)
+    if not missing:
+        return []
+    return [r for r in run_engine(engine, StoredCalls.of(store, missing), store=store, workers=workers,
+                                  address=address) if isinstance(r, Failed)]
 
 
 def _analysis_key(analysis: CallAnalysis) -> str:
@@ -173,7 +180,7 @@ def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[
     tuned = tuning.prepared_for(store, card, ruleset)
     wanted = list(ids) if ids is not None else store.call_ids()
     if analyse_missing:
-        _analyse_missing(store, wanted)
+        ensure_analysed(store, wanted)
     # Norms come after any analysis, so every call is scored against the same norms.
     norms = norms if norms is not None else queue_norms(store)
     rule_digests = {r.name: r.digest[:12] for r in ruleset.rules}
@@ -294,7 +301,7 @@ def apply_rules(store: Store, ruleset: RuleSet, ids: Sequence[str] | None = None
     report = RulesApplied(matched={r.name: 0 for r in ruleset.rules})
     wanted = list(ids) if ids is not None else store.call_ids()
     if analyse_missing:
-        _analyse_missing(store, wanted)
+        ensure_analysed(store, wanted)
     norms = norms if norms is not None else queue_norms(store)
     for offset in range(0, len(wanted), 200):
         chunk = wanted[offset: offset + 200]

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from heard.errors import ConflictError, StoreError
-from heard.model import Call, CallAnalysis, Outcome, OutcomeRecord, Role
+from heard.model import Analysed, Call, CallAnalysis, Outcome, OutcomeRecord, Role, analysis_key
 from heard.store import aggregates
 from heard.store.schema import analyses, calls, outcomes, turns
 
@@ -287,13 +287,16 @@ class Store:
         """Store an analysis, replacing any earlier one made by the same analyser versions."""
         self.save_analyses([analysis])
 
-    def save_analyses(self, batch: Sequence[CallAnalysis]) -> None:
-        """Store several analyses in one transaction: all of them or none."""
+    def save_analyses(self, batch: Sequence[CallAnalysis | Analysed]) -> None:
+        """Store several analyses in one transaction: all of them or none. An engine's Analysed rows are stored as
+        they come (their JSON parsed, not validated again: the worker that made them did)."""
         if not batch:
             return
         now = datetime.now(UTC)
-        rows = [{"call_id": a.call_id, "content_hash": a.content_hash,
-                 "analyser_key": ",".join(f"{n}@{v}" for n, v in sorted(a.analysers.items())),
+        rows = [{"call_id": a.call_id, "content_hash": a.content_hash, "analyser_key": a.analyser_key,
+                 "analysers": a.analysers, "result": json.loads(a.result), "created_at": now,
+                 "summary": json.loads(a.summary)} if isinstance(a, Analysed) else
+                {"call_id": a.call_id, "content_hash": a.content_hash, "analyser_key": analysis_key(a.analysers),
                  "analysers": a.analysers, "result": a.model_dump(mode="json"), "created_at": now,
                  "summary": a.summary()} for a in batch]
         with self.engine.begin() as conn:
@@ -306,6 +309,12 @@ class Store:
     def has_hash(self, digest: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(calls.c.id).where(calls.c.content_hash == digest)).first() is not None
+
+    def analysed_call_ids(self, ids: Sequence[str]) -> set[str]:
+        """Of these calls, those with any analysis."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(analyses.c.call_id).where(analyses.c.call_id.in_(list(ids)))
+                                    .distinct()).scalars())
 
     def analysed_ids(self, key: str, ids: Sequence[str], *, batch: int = 500) -> dict[str, str]:
         """Of these calls, those with an analysis by exactly these analyser versions (key "name@v,name@v",
