@@ -22,6 +22,7 @@ from heard.insights.derive import repeat_contacts
 from heard.model import Call, Outcome, Role, Turn
 from heard.runners.local import analyse_and_store
 from heard.store import Store
+from tests.conftest import make_call
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -180,6 +181,20 @@ def test_many_pairs_get_false_discovery_marks() -> None:
 
 
 # --- the report, kept per scope -----------------------------------------------------------------------------
+
+
+def test_fingerprint_changes_with_every_call_change_in_its_scope(store: Store) -> None:
+    """Every call: a new call or a replaced one changes it (read from the newest import alone, no count);
+    a team: also a call that leaves it."""
+    every, north = report.InsightsScope(), report.InsightsScope("north")
+    store.add_call(make_call("f1", team="north"))
+    seen = (report.fingerprint(store, every), report.fingerprint(store, north))
+    assert seen == (report.fingerprint(store, every), report.fingerprint(store, north))   # nothing changed
+    store.add_call(make_call("f2", team="south"))
+    assert report.fingerprint(store, every) != seen[0] and report.fingerprint(store, north) == seen[1]
+    seen = (report.fingerprint(store, every), report.fingerprint(store, north))
+    store.add_call(make_call("f1", team="south"), replace=True)   # replaced: moves from north to south
+    assert report.fingerprint(store, every) != seen[0] and report.fingerprint(store, north) != seen[1]
 
 
 def test_report_is_kept_per_scope_and_refreshed_when_calls_change(planted_store: tuple[Store, planted.Planted],

@@ -60,6 +60,7 @@ Index("ix_calls_agent_started", calls.c.agent_id, calls.c.started_at, calls.c.id
 Index("ix_calls_queue_started", calls.c.queue, calls.c.started_at, calls.c.id)
 Index("ix_calls_score", calls.c.score, calls.c.id)
 Index("ix_calls_agent_sort", calls.c.agent_id, calls.c.id)
+Index("ix_calls_imported", calls.c.imported_at)  # the insights fingerprint's newest call
 
 turns = Table(
     "turns", metadata,
