@@ -188,6 +188,7 @@ def _pooled(items: Iterable[dict[str, Any]], workers: int, kwargs: dict[str, Any
 
 # --- results as Parquet ------------------------------------------------------------------------------------------
 
+ROWS_PER_WRITE = 250   # results buffered before a write: ~4 MB of analyses
 RESULT_COLUMNS = ("call_id", "content_hash", "analyser_key", "status", "error", "summary", "result")
 
 
@@ -233,7 +234,7 @@ class ParquetResults:
 
     def add(self, result: Analysed | CallAnalysis | Failed) -> None:
         self.rows.append(result_row(result))
-        if len(self.rows) >= 1000:
+        if len(self.rows) >= ROWS_PER_WRITE:
             self._flush()
 
     def _flush(self) -> None:
@@ -248,13 +249,17 @@ class ParquetResults:
                 self._open()
             part = table.slice(offset, self.rows_per_file - self.in_file)
             self.writer.write_table(part)
+            self.pa.default_memory_pool().release_unused()  # else Arrow's allocator keeps each batch's peak
             self.in_file += part.num_rows
             self.written += part.num_rows
             offset += part.num_rows
 
     def _open(self) -> None:
         self._close_file()
-        self.writer = self.pa.parquet.ParquetWriter(str(self.folder / f"part-{self.files:05d}.parquet"), self.schema)
+        # Dictionary encoding only where values repeat: tried on the results' JSON (every value different) it held
+        # ~150 MB of the writer's memory for nothing.
+        self.writer = self.pa.parquet.ParquetWriter(str(self.folder / f"part-{self.files:05d}.parquet"), self.schema,
+                                                    use_dictionary=["status", "analyser_key"])
         self.files += 1
 
     def _close_file(self) -> None:
