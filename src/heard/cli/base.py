@@ -72,6 +72,12 @@ class Engine(StrEnum):
     RAY = "ray"
 
 
+WorkersOpt = Annotated[int | None, typer.Option(
+    help="Worker processes (local) or actors (ray). Default: every core here, or every CPU of the cluster.")]
+AddressOpt = Annotated[str | None, typer.Option(
+    "--address", help="Ray: join this cluster (auto, or ray://HEAD:10001); without it a local one starts.")]
+
+
 @contextmanager
 def progress(state: State, label: str, total: int | None) -> Iterator[Any]:
     show = not state.quiet and err.is_terminal

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from heard.cli.base import Engine, State, err, fail, import_progress, out, progress, state_of
+from heard.cli.base import AddressOpt, Engine, State, WorkersOpt, err, fail, import_progress, out, progress, state_of
 from heard.errors import HeardError
 from heard.ingest import FORMATS, expand_paths
 from heard.model import Call, CallAnalysis
@@ -84,12 +84,8 @@ def analyze_cmd(
     call: Annotated[list[str] | None, typer.Option("--call", help="Analyse only these stored call ids.")] = None,
     engine: Annotated[Engine, typer.Option(
         help="local: processes on this machine; ray: a Ray cluster (pip install 'heard[ray]').")] = Engine.LOCAL,
-    workers: Annotated[int | None, typer.Option(
-        help="Worker processes (local) or actors (ray). Default: every core here, or every CPU of the cluster.")]
-    = None,
-    address: Annotated[str | None, typer.Option(
-        "--address", help="Ray: join this cluster (auto, or ray://HEAD:10001); without it a local one starts.")]
-    = None,
+    workers: WorkersOpt = None,
+    address: AddressOpt = None,
     redo: Annotated[bool, typer.Option(
         "--all", help="Analyse again calls already analysed by the same analyser versions (default: skip them).")]
     = False,

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from heard.cli.base import Engine, State, err, fail, out, read_calls, state_of
+from heard.cli.base import AddressOpt, Engine, State, WorkersOpt, err, fail, out, read_calls, state_of
 from heard.errors import HeardError
 from heard.model import Analysed, Call, CallAnalysis
 from heard.scorecards import definition, rules
@@ -102,12 +102,8 @@ def score_cmd(
     engine: Annotated[Engine, typer.Option(
         help="Where calls without an analysis are analysed first: local (processes on this machine) or ray "
              "(a Ray cluster; pip install 'heard[ray]').")] = Engine.LOCAL,
-    workers: Annotated[int | None, typer.Option(
-        help="Worker processes (local) or actors (ray). Default: every core here, or every CPU of the cluster.")]
-    = None,
-    address: Annotated[str | None, typer.Option(
-        "--address", help="Ray: join this cluster (auto, or ray://HEAD:10001); without it a local one starts.")]
-    = None,
+    workers: WorkersOpt = None,
+    address: AddressOpt = None,
 ) -> None:
     """Score calls on a scorecard: every automatic item answered with its evidence; manual items left open.
 
