@@ -12,7 +12,7 @@ from typing import Any
 
 from heard.csvcell import safe_row
 from heard.errors import HeardError
-from heard.model import Call, CallAnalysis, Outcome
+from heard.model import Call, CallAnalysis, Outcome, analysis_key
 from heard.store import Store
 
 EXPORT_FORMATS = ("csv", "jsonl", "parquet")
@@ -29,7 +29,7 @@ def call_row(call: Call, analysis: CallAnalysis | None) -> dict[str, Any]:
     outcome = (call.outcome or Outcome()).model_dump()
     row.update({f"outcome_{k}": v for k, v in outcome.items()})
     if analysis is not None:
-        row["analysers"] = ",".join(f"{n}@{v}" for n, v in sorted(analysis.analysers.items()))
+        row["analysers"] = analysis_key(analysis.analysers)
         for m in analysis.metrics:
             if m.name.startswith("turn_"):  # per-turn figures belong in the JSONL export, not one row per call
                 continue

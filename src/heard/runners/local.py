@@ -192,14 +192,31 @@ ROWS_PER_WRITE = 250   # results buffered before a write: ~4 MB of analyses
 RESULT_COLUMNS = ("call_id", "content_hash", "analyser_key", "status", "error", "summary", "result")
 
 
-def result_row(result: Analysed | CallAnalysis | Failed) -> dict[str, str | None]:
-    """One Parquet row: an analysis (its summary and the whole result as JSON) or a failure with its error."""
+def result_schema() -> pa.Schema:
+    pa = _pyarrow()
+    return pa.schema([(c, pa.string()) for c in RESULT_COLUMNS])
+
+
+def result_row(result: Analysed | CallAnalysis | Failed | Skipped) -> dict[str, str | None]:
+    """One Parquet row: an analysis (its summary and the whole result as JSON), a failure with its error, or a
+    skipped call (which the Ray engine's batches carry, and the Parquet folder leaves out)."""
     if isinstance(result, Failed):
-        return {"call_id": result.call_id, "content_hash": None, "analyser_key": None, "status": "failed",
-                "error": result.error, "summary": None, "result": None}
+        return {**dict.fromkeys(RESULT_COLUMNS), "call_id": result.call_id, "status": "failed", "error": result.error}
+    if isinstance(result, Skipped):
+        return {**dict.fromkeys(RESULT_COLUMNS), "call_id": result.call_id, "status": "skipped"}
     row = result if isinstance(result, Analysed) else Analysed.of(result)
     return {"call_id": row.call_id, "content_hash": row.content_hash, "analyser_key": row.analyser_key,
             "status": "analysed", "error": None, "summary": row.summary, "result": row.result}
+
+
+def result_of_row(row: Mapping[str, str | None]) -> Result:
+    """result_row read back."""
+    if row["status"] == "skipped":
+        return Skipped(str(row["call_id"]))
+    if row["status"] == "failed":
+        return Failed(str(row["call_id"]), str(row["error"]))
+    return Analysed(str(row["call_id"]), str(row["content_hash"]), str(row["analyser_key"]), str(row["summary"]),
+                    str(row["result"]))
 
 
 def _pyarrow() -> Any:
@@ -222,7 +239,7 @@ class ParquetResults:
         self.pa = _pyarrow()
         self.folder = folder
         self.rows_per_file = rows_per_file
-        self.schema = self.pa.schema([(c, self.pa.string()) for c in RESULT_COLUMNS])
+        self.schema = result_schema()
         self.rows: list[dict[str, str | None]] = []
         self.writer: Any = None
         self.in_file = 0

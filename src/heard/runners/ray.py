@@ -21,14 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import HeardError
-from heard.model import Analysed
-from heard.runners.local import RESULT_COLUMNS, result_row, write_results
+from heard.runners.local import result_of_row, result_row, result_schema, write_results
 from heard.runners.sources import (
     CallFiles,
-    Failed,
     ParquetCalls,
     Result,
-    Skipped,
     Source,
     StoredCalls,
     Worker,
@@ -51,18 +48,12 @@ def _ray() -> Any:
     return ray
 
 
-def _schema() -> Any:
-    import pyarrow as pa
-
-    return pa.schema([(c, pa.string()) for c in RESULT_COLUMNS])
-
-
 class Analyse:
     """The callable class Ray Data runs on each actor: the engines' Worker, its results as an Arrow table."""
 
     def __init__(self, **kwargs: Any) -> None:
         self.worker = Worker(**kwargs)
-        self.schema = _schema()
+        self.schema = result_schema()
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
@@ -70,8 +61,7 @@ class Analyse:
         rows: list[dict[str, str | None]] = []
         for text in batch.column("item").to_pylist():
             for result in self.worker.run(json.loads(text)):
-                rows.append({**dict.fromkeys(RESULT_COLUMNS), "call_id": result.call_id, "status": "skipped"}
-                            if isinstance(result, Skipped) else result_row(result))
+                rows.append(result_row(result))
         return pa.Table.from_pylist(rows, schema=self.schema)
 
 
@@ -117,10 +107,4 @@ def _run(ray: Any, items: list[str], actors: int, kwargs: dict[str, Any]) -> Ite
         compute=ray.data.ActorPoolStrategy(size=min(actors, len(items))), fn_constructor_kwargs=kwargs)
     for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
         for row in table.to_pylist():
-            if row["status"] == "skipped":
-                yield Skipped(row["call_id"])
-            elif row["status"] == "failed":
-                yield Failed(row["call_id"], row["error"])
-            else:
-                yield Analysed(row["call_id"], row["content_hash"], row["analyser_key"], row["summary"],
-                               row["result"])
+            yield result_of_row(row)

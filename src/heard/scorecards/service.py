@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from heard.analysers.heavy import is_heavy
 from heard.errors import ConfigError, ConflictError, HeardError, StoreError
-from heard.model import Call, CallAnalysis
+from heard.model import Call, CallAnalysis, analysis_key
 from heard.runners import EngineName, check_engine, run_engine
 from heard.runners.sources import Failed, StoredCalls
 from heard.scorecards import tuning
@@ -166,10 +166,6 @@ def ensure_analysed(store: Store, ids: Sequence[str], *, engine: EngineName = "l
                                   address=address) if isinstance(r, Failed)]
 
 
-def _analysis_key(analysis: CallAnalysis) -> str:
-    return ",".join(f"{n}@{v}" for n, v in sorted(analysis.analysers.items()))
-
-
 def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[str] | None = None, *,
                  norms: dict[str, float] | None = None, analyse_missing: bool = True) -> Iterator[Scored]:
     """Score stored calls (analysing any that have no analysis yet), saving each score; a failure skips one call.
@@ -211,7 +207,7 @@ def score_stored(store: Store, card: Scorecard, ruleset: RuleSet, ids: Sequence[
 
 def _save(store: Store, card_id: int, card: Scorecard, call_id: str, analysis: CallAnalysis,
           rule_digests: dict[str, str], automatic: list[Any], tuning_id: int | None = None) -> Result:
-    key = _analysis_key(analysis)
+    key = analysis_key(analysis.analysers)
     now = _now()
     with store.engine.begin() as conn:
         row = conn.execute(select(scores.c.id, scores.c.review).where(and_(
@@ -317,7 +313,7 @@ def apply_rules(store: Store, ruleset: RuleSet, ids: Sequence[str] | None = None
             if analysis is None:
                 report.errors.append((call.id, "the call has no analysis and it could not be analysed"))
                 continue
-            input_key = f"{analysis.content_hash}|{_analysis_key(analysis)}"
+            input_key = f"{analysis.content_hash}|{analysis_key(analysis.analysers)}"
             stale = [r for r in ruleset.rules if (old := known.get((call.id, r.name))) is None
                      or old.rule_digest != r.digest or old.input_key != input_key]
             report.unchanged += len(ruleset.rules) - len(stale)
