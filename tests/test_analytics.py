@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from heard.model import Call, CallAnalysis, Role, Turn, Word
+from heard.model import Call, CallAnalysis, Metric, Role, Turn, Word
 from heard.pipeline import analyse
 
 A, C = Role.AGENT, Role.CUSTOMER
@@ -180,12 +180,29 @@ def test_sentiment_per_turn_labels_and_agent_empathy_is_not_negative() -> None:
     c = call((A, 0.0, 2.0, GREETING), (C, 2.5, 6.0, SAD), (A, 6.5, 9.0, "I'm so sorry, that must be frustrating."),
              (C, 9.5, 12.0, HAPPY))
     r = analyse(c, only=["sentiment"])
-    turns = {m.turns[0]: m for m in r.metrics if m.name == "turn_sentiment"}
-    assert turns[1].label == "negative" and turns[1].value < -0.5
-    assert turns[3].label == "positive" and turns[3].value > 0.5
-    assert turns[2].label == "neutral"  # raw VADER scores this line negative
+    turns = {t.turn: t for t in r.per_turn("turn_sentiment")}
+    assert sorted(turns) == [0, 1, 2, 3]
+    assert turns[1].label == "negative" and turns[1].value is not None and turns[1].value < -0.5
+    assert turns[3].label == "positive" and turns[3].value is not None and turns[3].value > 0.5
+    assert turns[2].label == "neutral" and turns[2].party is A  # raw VADER scores this line negative
     unmasked = analyse(c, only=["sentiment"], settings={"sentiment": {"mask_agent_empathy": False}})
-    assert next(m for m in unmasked.metrics if m.name == "turn_sentiment" and m.turns == [2]).label == "negative"
+    assert {t.turn: t.label for t in unmasked.per_turn("turn_sentiment")}[2] == "negative"
+
+
+def test_turn_sentiment_is_one_series_per_party_and_older_per_turn_metrics_still_read() -> None:
+    c = call((A, 0.0, 2.0, GREETING), (C, 2.5, 6.0, SAD), (A, 6.5, 9.0, PLAIN), (C, 9.5, 12.0, HAPPY))
+    r = analyse(c, only=["sentiment"])
+    series = [m for m in r.metrics if m.name == "turn_sentiment"]
+    assert [(m.party, m.turns, m.value) for m in series] == [(A, [0, 2], None), (C, [1, 3], None)]
+    assert all(m.values is not None and m.labels is not None and len(m.values) == len(m.labels) == 2 for m in series)
+    # Only series metrics carry the two lists in their JSON.
+    assert '"values"' not in r.metric("sentiment_overall", C).model_dump_json()  # type: ignore[union-attr]
+    # An analysis stored by sentiment v2 held one metric per turn: per_turn reads both forms the same.
+    old = r.model_copy(update={"metrics": [
+        Metric(name="turn_sentiment", value=t.value, label=t.label, party=t.party, turns=[t.turn], analyser="sentiment")
+        for t in r.per_turn("turn_sentiment")]})
+    assert old.per_turn("turn_sentiment") == r.per_turn("turn_sentiment")
+    assert [t.turn for t in r.per_turn("turn_sentiment", C)] == [1, 3]
 
 
 def test_sentiment_quarters_trajectory_recovery_and_amazon_scale() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -242,18 +242,36 @@ class Call(_Strict):
 
 
 class Metric(_Strict):
-    """A number an analyser computed, with the turns it came from."""
+    """A number an analyser computed, with the turns it came from.
+
+    A per-turn figure (turn_sentiment) is one series metric per party instead: `value` is None and `values`
+    and `labels` hold one entry for each of `turns`. Read it with CallAnalysis.per_turn, which also reads the
+    one-metric-per-turn form that analyses stored before sentiment v3 hold."""
 
     name: str
     value: float | int | None
     unit: str | None = None
-    label: str | None = Field(default=None, description="a category, e.g. a turn's sentiment label")
+    label: str | None = Field(default=None, description="a category, e.g. a quarter (Q1..Q4)")
     party: Role | None = None
     turns: list[int] = Field(default_factory=list)
     approximate: bool = False
     source: Literal["audio", "words", "turns"] | None = Field(
         default=None, description="timing metrics: measured on the recording, on word times or on turn times")
     analyser: str
+    # Left out of the JSON when absent: only series metrics have them.
+    values: list[float | None] | None = Field(default=None, exclude_if=lambda v: v is None,
+                                              description="a series: one value for each of `turns`")
+    labels: list[str | None] | None = Field(default=None, exclude_if=lambda v: v is None,
+                                            description="a series: one label for each of `turns`")
+
+
+class TurnValue(NamedTuple):
+    """One turn's entry of a per-turn figure."""
+
+    turn: int
+    party: Role | None
+    value: float | None
+    label: str | None
 
 
 class Evidence(_Strict):
@@ -323,6 +341,21 @@ class CallAnalysis(_Strict):
             if m.name == name and m.party == party:
                 return m
         return None
+
+    def per_turn(self, name: str, party: Role | None = None) -> list[TurnValue]:
+        """A per-turn figure (e.g. "turn_sentiment") for each turn that has one, in turn order; only `party`'s
+        turns when given. Reads series metrics and the one-metric-per-turn form of older stored analyses."""
+        found: list[TurnValue] = []
+        for m in self.metrics:
+            if m.name != name or (party is not None and m.party is not party):
+                continue
+            if m.values is not None:
+                labels = m.labels if m.labels is not None else [None] * len(m.turns)
+                found += [TurnValue(t, m.party, v, lab) for t, v, lab in zip(m.turns, m.values, labels, strict=False)]
+            elif m.turns:
+                found.append(TurnValue(m.turns[0], m.party, None if m.value is None else float(m.value), m.label))
+        found.sort(key=lambda tv: tv.turn)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,8 +240,7 @@ def score_dialogue(dialogue: Dialogue, lexicon: Lexicon | None = None) -> Scored
 
     call, where = dialogue.call()
     analysis = analyse(call, only=["sentiment"])
-    turn_score = {m.turns[0]: float(m.value) for m in analysis.metrics
-                  if m.name == "turn_sentiment" and m.party is Role.CUSTOMER and m.value is not None}
+    turn_score = {t.turn: t.value for t in analysis.per_turn("turn_sentiment", Role.CUSTOMER) if t.value is not None}
     quarter_of = {i: float(m.value) for m in analysis.metrics
                   if m.name == "sentiment_quarter" and m.party is Role.CUSTOMER and m.value is not None
                   for i in m.turns}

@@ -15,11 +15,12 @@ interrupter's start to the end of the interrupted turn, chains merged) so the tw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from heard.analysers.registry import Need, Output, analyser
-from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.analysers.registry import Need, Output, analyser, metrics_of
+from heard.model import Call, Evidence, Finding, Role
 from heard.text.speech import (
     AGENT,
     BACKCHANNEL_MAX_SECONDS,
@@ -107,19 +108,16 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
             detail={"by": turn.speaker.value, "of": other.value, "start": round(turn.start, 3),
                     "overlap_seconds": round(shared, 3),
                     "floor_taken": floor_taken, "approximate": approximate}))
-    metrics: list[Metric] = []
+    rows: list[dict[str, Any]] = []
     for role, tally in counts.items():
         chains = merge(tally.amazon_spans)  # Amazon merges interruptions whose spans touch into one
-
-        def add(name: str, value: float, unit: str | None = None, approx: bool = False, role: Role = role,
-                tally: _Tally = tally) -> None:
-            metrics.append(Metric(name=name, value=value, unit=unit, party=role, turns=list(tally.turns),
-                                  analyser=NAME, approximate=approx, source=source))
-
-        add("interruptions", tally.interruptions)
-        add("interruption_seconds", round(tally.seconds, 3), "s", approximate)
-        add("backchannels", tally.backchannels)
-        add("overtalks", tally.overtalks)
-        add("amazon_interruptions", len(chains))
-        add("amazon_interruption_seconds", round(sum(e - s for s, e in chains), 3), "s", approximate)
-    return Output(metrics=metrics, findings=findings)
+        for name, value, unit, approx in (
+                ("interruptions", tally.interruptions, None, False),
+                ("interruption_seconds", round(tally.seconds, 3), "s", approximate),
+                ("backchannels", tally.backchannels, None, False),
+                ("overtalks", tally.overtalks, None, False),
+                ("amazon_interruptions", len(chains), None, False),   # Amazon's way of counting and timing them
+                ("amazon_interruption_seconds", round(sum(e - s for s, e in chains), 3), "s", approximate)):
+            rows.append({"name": name, "value": value, "unit": unit, "party": role, "turns": tally.turns,
+                         "analyser": NAME, "approximate": approx, "source": source})
+    return Output(metrics=metrics_of(rows), findings=findings)

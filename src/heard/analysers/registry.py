@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from heard.errors import ConfigError
 from heard.model import Call, Finding, Metric
@@ -34,6 +34,15 @@ class NoSettings(BaseModel):
 class Output:
     metrics: list[Metric] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+
+_METRIC_LIST = TypeAdapter(list[Metric])
+
+
+def metrics_of(rows: list[dict[str, Any]]) -> list[Metric]:
+    """Metrics from plain dicts, validated in one call: about half the cost of a Metric() each, which the
+    per-call analysers pay dozens of times a call."""
+    return _METRIC_LIST.validate_python(rows)
 
 
 S = TypeVar("S", bound=BaseModel)

@@ -1,5 +1,5 @@
-"""sentiment: per-turn sentiment, per party overall / by quarter / trajectory / recovery, escalation
-moments tied to the agent turn before them, and frustration cues the lexicon misses.
+"""sentiment: per-turn sentiment (one series per party), per party overall / by quarter / trajectory / recovery,
+escalation moments tied to the agent turn before them, and frustration cues the lexicon misses.
 
 Sentiment is about the customer: agent turns are scored with empathy and apology phrases removed
 (see heard/sentiment.py). Quarters run from 0 to each party's own last turn end, as Amazon's do,
@@ -13,16 +13,15 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
-from heard.analysers.registry import Output, analyser
-from heard.model import Call, Evidence, Finding, Metric
+from heard.analysers.registry import Output, analyser, metrics_of
+from heard.model import Call, Evidence, Finding
 from heard.text import sentiment as lexicon
 from heard.text.frustration import find_cues, questions
-from heard.text.speech import AGENT, CUSTOMER, is_backchannel
+from heard.text.speech import AGENT, CUSTOMER, OTHER, is_backchannel
 
 NAME = "sentiment"
-_METRICS = TypeAdapter(list[Metric])
 STRONG_CUES = {"manager_request", "cancel_threat", "profanity"}
 
 
@@ -38,7 +37,7 @@ class SentimentSettings(BaseModel):
                                    "customer's last this many different questions (bounds the work on long calls)")
 
 
-@analyser(NAME, version=2, settings=SentimentSettings, produces=(
+@analyser(NAME, version=3, settings=SentimentSettings, produces=(
     "turn_sentiment", "sentiment_overall", "sentiment_overall_amazon", "sentiment_quarter", "sentiment_quarter_amazon",
     "sentiment_slope", "sentiment_recovery", "escalation", "frustration_cue"))
 def sentiment(call: Call, settings: SentimentSettings) -> Output:
@@ -49,58 +48,66 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
     # Looked up on each call, not imported by name: lexicon.uncached() swaps these module attributes.
     score, label = lexicon.score, lexicon.label
     score_agent = lexicon.score_agent if settings.mask_agent_empathy else score
-    scores: list[float] = []
+    speakers = [t.speaker for t in turns]
+    scored = [(score_agent if who is AGENT else score)(t.text) for t, who in zip(turns, speakers, strict=True)]
+    scores = [compound for compound, _, _ in scored]
+    # Every metric is built as a dict and validated in one call at the end: cheaper than a Metric() each.
     rows: list[dict[str, Any]] = []
-    for i, turn in enumerate(turns):
-        compound, pos, neg = (score_agent if turn.speaker is AGENT else score)(turn.text)
-        scores.append(compound)
-        rows.append({"name": "turn_sentiment", "value": round(compound, 4), "label": label(compound, pos, neg, band),
-                     "party": turn.speaker, "turns": [i], "analyser": NAME})
-    metrics = _METRICS.validate_python(rows)   # validated in one call: cheaper than a Metric() per turn
 
     # A turn's weight is its word count (word_count, inlined: it runs for every turn).
     weights = [max(1, len(t.words) if t.words else len(t.text.split())) for t in turns]
+    weighted = [s * w for s, w in zip(scores, weights, strict=True)]
     # Where each turn sits: its midpoint in seconds, or its index when the call has no times.
     positions = [((t.start or 0) + (t.end or 0)) / 2 for t in turns] if timed else [float(i) for i in range(len(turns))]
-    for role in (AGENT, CUSTOMER):
-        own = [i for i, t in enumerate(turns) if t.speaker is role]
+    approximate = not timed
+    for role in (AGENT, CUSTOMER, OTHER):
+        own = [i for i, who in enumerate(speakers) if who is role]
         if not own:
             continue
-        overall = sum(scores[i] * weights[i] for i in own) / sum(weights[i] for i in own)
-        metrics.append(Metric(name="sentiment_overall", value=round(overall, 4), party=role, turns=own, analyser=NAME))
-        metrics.append(Metric(name="sentiment_overall_amazon", value=round(5 * overall, 2), party=role, turns=own,
-                              analyser=NAME))
+        # Each turn's score and label, as one series per party (one metric per turn cost more than the rest).
+        rows.append({"name": "turn_sentiment", "value": None, "party": role, "turns": own, "analyser": NAME,
+                     "values": [round(scores[i], 4) for i in own],
+                     "labels": [label(*scored[i], band) for i in own]})
+        if role is OTHER:
+            continue
+        overall = sum(weighted[i] for i in own) / sum(weights[i] for i in own)
+        rows.append({"name": "sentiment_overall", "value": round(overall, 4), "party": role, "turns": own,
+                     "analyser": NAME})
+        rows.append({"name": "sentiment_overall_amazon", "value": round(5 * overall, 2), "party": role, "turns": own,
+                     "analyser": NAME})
         # Quarters run from 0 to the party's own last turn end (Amazon's rule); a turn sits where its midpoint is.
         end = max((turns[i].end or 0.0) for i in own) if timed else float(len(turns))
         quarters: list[list[int]] = [[], [], [], []]
         for i in own:
             quarters[min(3, int(4 * positions[i] / end)) if end else 0].append(i)
         for q, inside in enumerate(quarters):
-            value = sum(scores[i] * weights[i] for i in inside) / sum(weights[i] for i in inside) if inside else None
+            value = sum(weighted[i] for i in inside) / sum(weights[i] for i in inside) if inside else None
             for name, factor in (("sentiment_quarter", 1), ("sentiment_quarter_amazon", 5)):
-                metrics.append(Metric(name=name, value=None if value is None else round(factor * value, 4),
-                                      label=f"Q{q + 1}", party=role, turns=inside, analyser=NAME,
-                                      approximate=not timed))
-        metrics.append(Metric(name="sentiment_slope", value=_slope([(positions[i] / (60 if timed else 1), scores[i])
-                                                                    for i in own]),
-                              unit="per minute" if timed else "per turn", party=role, turns=own, analyser=NAME,
-                              approximate=not timed))
+                rows.append({"name": name, "value": None if value is None else round(factor * value, 4),
+                             "label": f"Q{q + 1}", "party": role, "turns": inside, "analyser": NAME,
+                             "approximate": approximate})
+        rows.append({"name": "sentiment_slope", "value": _slope([positions[i] / (60 if timed else 1) for i in own],
+                                                                [scores[i] for i in own]),
+                     "unit": "per minute" if timed else "per turn", "party": role, "turns": own, "analyser": NAME,
+                     "approximate": approximate})
         k = max(1, min(3, len(own) // 2))
         recovery = sum(scores[i] for i in own[-k:]) / k - sum(scores[i] for i in own[:k]) / k
-        metrics.append(Metric(name="sentiment_recovery", value=round(recovery, 4), party=role,
-                              turns=own[:k] + own[-k:], analyser=NAME))
+        rows.append({"name": "sentiment_recovery", "value": round(recovery, 4), "party": role,
+                     "turns": own[:k] + own[-k:], "analyser": NAME})
 
-    return Output(metrics=metrics, findings=_cues_and_escalations(call, scores, settings))
+    return Output(metrics=metrics_of(rows), findings=_cues_and_escalations(call, scores, settings))
 
 
-def _slope(points: list[tuple[float, float]]) -> float | None:
-    if len(points) < 3:
+def _slope(xs: list[float], ys: list[float]) -> float | None:
+    """Least-squares slope of ys over xs, rounded; None for fewer than three points or no spread."""
+    n = len(xs)
+    if n < 3:
         return None
-    n = len(points)
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    var = sum((x - mx) ** 2 for x, _ in points)
-    return round(sum((x - mx) * (y - my) for x, y in points) / var, 4) if var else None
+    mx = sum(xs) / n
+    my = sum(ys) / n
+    dx = [x - mx for x in xs]
+    var = sum(d * d for d in dx)
+    return round(sum(d * (y - my) for d, y in zip(dx, ys, strict=True)) / var, 4) if var else None
 
 
 def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSettings) -> list[Finding]:
@@ -110,9 +117,12 @@ def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSe
     run = 0
     agent_before: int | None = None   # the agent's last turn so far that took the floor
     for i, turn in enumerate(call.turns):
-        if turn.speaker is AGENT and not is_backchannel(turn):
-            agent_before = i
-        if turn.speaker is not CUSTOMER:
+        who = turn.speaker
+        if who is AGENT:
+            if not is_backchannel(turn):
+                agent_before = i
+            continue
+        if who is not CUSTOMER:
             continue
         asks = "?" in turn.text
         cues = find_cues(turn.text, list(islice(reversed(asked), settings.question_lookback)) if asks else None)
@@ -125,15 +135,15 @@ def _cues_and_escalations(call: Call, scores: list[float], settings: SentimentSe
                 Evidence(turn=i, span=cue.span, text=cue.text, time=turn.start)]))
         if is_backchannel(turn):
             continue
-        reasons = []
+        reasons: list[str] = []
         s = scores[i]
         if previous is not None and previous - s >= settings.drop and s <= settings.drop_floor:
             reasons.append(f"sharp drop ({previous:+.2f} to {s:+.2f})")
         run = run + 1 if s <= settings.sustained_below else 0
         if run == settings.sustained_turns:
             reasons.append(f"{run} negative customer turns in a row")
-        strong = sorted({c.kind for c in cues} & STRONG_CUES)
-        reasons += [f"cue: {kind}" for kind in strong]
+        if cues:
+            reasons += [f"cue: {kind}" for kind in sorted({c.kind for c in cues} & STRONG_CUES)]
         if reasons:
             before = agent_before
             evidence = ([Evidence(turn=before, time=call.turns[before].start)] if before is not None else []) + [

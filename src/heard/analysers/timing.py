@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_left, bisect_right
 from statistics import median
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from heard.analysers.registry import Need, Output, analyser
-from heard.model import Call, Evidence, Finding, Metric, Role
+from heard.analysers.registry import Need, Output, analyser, metrics_of
+from heard.model import Call, Evidence, Finding, Role
 from heard.text.speech import (
     AGENT,
     BACKCHANNEL_MAX_SECONDS,
@@ -31,7 +32,6 @@ from heard.text.speech import (
     tokens,
     total,
     turn_speech,
-    word_count,
 )
 
 NAME = "timing"
@@ -71,13 +71,13 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     approximate = not call.has_word_times and call.audio is None
     source = timing_source(call)
     pause = settings.non_talk_threshold
-    metrics: list[Metric] = []
+    rows: list[dict[str, Any]] = []   # every metric, validated in one call at the end (cheaper than a Metric() each)
     findings: list[Finding] = []
 
     def metric(name: str, value: float | int | None, unit: str | None = None, party: Role | None = None,
                turns: list[int] | None = None, approx: bool = approximate) -> None:
-        metrics.append(Metric(name=name, value=value, unit=unit, party=party, turns=turns or [], analyser=NAME,
-                              approximate=approx, source=source))
+        rows.append({"name": name, "value": value, "unit": unit, "party": party, "turns": turns or [],
+                     "analyser": NAME, "approximate": approx, "source": source})
 
     ends = [t.end or 0.0 for t in call.turns]
     last = max(range(len(ends)), key=ends.__getitem__)
@@ -93,7 +93,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
                               for span in spans) for role in (AGENT, CUSTOMER)}
     talk = {role: total(spans) for role, spans in speech.items()}
     both = sum(talk.values())
-    counts = [word_count(t) for t in call.turns]
+    counts = [len(t.words) if t.words else len(t.text.split()) for t in call.turns]   # word_count, inlined
     for role in (AGENT, CUSTOMER):
         own = [i for i, t in enumerate(call.turns) if t.speaker is role]
         words = sum(counts[i] for i in own)
@@ -153,7 +153,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
            list(worst[1]) if worst else [], approx=False)
 
     metric("time_to_acknowledgement", *_time_to_acknowledgement(call, settings), approx=False)
-    return Output(metrics=metrics, findings=findings)
+    return Output(metrics=metrics_of(rows), findings=findings)
 
 
 def _says_before(text: str, silence_start: float, call: Call, index: int, pattern: object) -> bool:

@@ -206,7 +206,7 @@ def _print_call(call: Call, analysis: CallAnalysis | None) -> None:
         style = LANE_STYLE.get(lane.name, "")
         out.print(f"[dim]{lane.name:<{LABEL_WIDTH}}[/dim][{style}]{escape(lane.text)}[/{style}]", highlight=False,
                   soft_wrap=True)
-    sentiment = {m.turns[0]: m for m in analysis.metrics if m.name == "turn_sentiment"} if analysis else {}
+    sentiment = {t.turn: t for t in analysis.per_turn("turn_sentiment")} if analysis else {}
     marks = _turn_marks(analysis)
     spans = _evidence_spans(analysis)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

@@ -66,11 +66,11 @@ def render(call: Call, analysis: CallAnalysis | None, width: int = 80) -> list[L
                 mark = "H" if f.label == "hold" else "░"
                 for c in range(column(f.detail["start"]), column(f.detail["end"] - 1e-9) + 1):
                     silence[c] = mark
-        for m in analysis.metrics:
-            if m.name == "turn_sentiment" and m.party is Role.CUSTOMER and m.label:
-                turn = call.turns[m.turns[0]]
+        for scored in analysis.per_turn("turn_sentiment", Role.CUSTOMER):
+            if scored.label:
+                turn = call.turns[scored.turn]
                 for c in range(column(turn.start or 0.0), column(max(turn.start or 0.0, (turn.end or 0.0) - 1e-9)) + 1):
-                    feeling[c] = SENTIMENT_MARK.get(m.label, "?")
+                    feeling[c] = SENTIMENT_MARK.get(scored.label, "?")
     lanes += [Lane("events", "".join(events)), Lane("silence", "".join(silence)), Lane("feeling", "".join(feeling))]
     return lanes
 

@@ -29,6 +29,7 @@ from heard.runners.sources import (
     StoredCalls,
     Worker,
     check_analysers,
+    settle_gc,
     shared_store,
     split_done,
     store_url,
@@ -167,6 +168,7 @@ _WORKER: Worker | None = None
 def _start_worker(kwargs: dict[str, Any]) -> None:
     global _WORKER
     _WORKER = Worker(**kwargs)
+    settle_gc()
 
 
 def _run_item(item: dict[str, Any]) -> list[Result]:

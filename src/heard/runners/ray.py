@@ -30,6 +30,7 @@ from heard.runners.sources import (
     StoredCalls,
     Worker,
     check_analysers,
+    settle_gc,
     store_url,
     work_items,
 )
@@ -54,6 +55,7 @@ class Analyse:
     def __init__(self, **kwargs: Any) -> None:
         self.worker = Worker(**kwargs)
         self.schema = result_schema()
+        settle_gc()
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa

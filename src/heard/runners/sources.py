@@ -8,6 +8,7 @@ little per call, so a run scales with its workers instead of stalling on its dri
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -30,6 +31,22 @@ IDS_PER_ITEM = 500            # stored calls a work item reads
 ITEM_BYTES = 2 * 2**20        # call files grouped into items of about this size (~500 calls of heard JSONL)
 BIG_FILE = 16 * 2**20         # a file above this is read by the driver and handed out as chunks of calls
 CALLS_PER_CHUNK = 200
+
+
+WORKER_GC_THRESHOLD = 10_000   # allocations between the collector's youngest-generation passes (Python's default: 700)
+
+
+def settle_gc() -> None:
+    """Set up the garbage collector of a process that only analyses calls (a pool worker, a Ray actor).
+
+    Analysing a call makes thousands of short-lived objects that reference counting frees; cycles are rare.
+    With Python's defaults the collector still runs every 700 allocations and, every so often, walks every
+    object loaded so far (modules, lexicons, models): about 15% of the analytics pass. So what is loaded now is
+    frozen out of collection and the youngest generation is collected about 14 times less often. Call it once,
+    after the worker has loaded what it needs."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 @dataclass(frozen=True)

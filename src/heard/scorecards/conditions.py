@@ -297,8 +297,8 @@ def _semantic(s: Semantic, facts: Facts) -> Match:
 
 def _sentiment(s: Sentiment, facts: Facts) -> Match:
     wanted = set(_turns(facts, s.party, s))
-    scored = [(m.turns[0], float(m.value)) for m in facts.analysis.metrics
-              if m.name == "turn_sentiment" and m.turns and m.turns[0] in wanted and m.value is not None]
+    scored = [(t.turn, t.value) for t in facts.analysis.per_turn("turn_sentiment")
+              if t.turn in wanted and t.value is not None]
     if not scored:
         return Match(False, why=f"no {s.party} sentiment{_where(s)} (run the sentiment analyser)", missing=True)
     mean = sum(v for _, v in scored) / len(scored)

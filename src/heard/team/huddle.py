@@ -211,8 +211,8 @@ def _first_turn(store: Store, call_id: str) -> int | None:
                  for f in analysis.findings if wanted(f) and f.evidence]
         if turns:
             return min(turns)
-    low = [m.turns[0] for m in analysis.metrics if m.name == "turn_sentiment" and m.party is Role.CUSTOMER
-           and m.turns and m.value is not None and m.value <= VERY_NEGATIVE]
+    low = [t.turn for t in analysis.per_turn("turn_sentiment", Role.CUSTOMER)
+           if t.value is not None and t.value <= VERY_NEGATIVE]
     return min(low) if low else None
 
 

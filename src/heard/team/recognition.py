@@ -41,6 +41,7 @@ from heard.auth.accounts import Denied, Unknown, User, UserRole, audit, call_sco
 from heard.empathy.lexicon import BEHAVIOURS
 from heard.errors import ConflictError, HeardError
 from heard.insights.comments import mentions
+from heard.model import Role
 from heard.store import Store, aware
 from heard.store.schema import calls, kudos, mvp_picks, outcomes, turns, users
 from heard.team.signals import END_ABOVE, START_BELOW, turned_around
@@ -414,16 +415,15 @@ def turning_point(store: Store, call_id: str) -> int | None:
     analysis = store.latest_analysis(call_id)
     if analysis is None:
         return None
-    per_turn = sorted((m.turns[0], m.party.value if m.party else "", float(m.value)) for m in analysis.metrics
-                      if m.name == "turn_sentiment" and m.turns and m.value is not None)
+    per_turn = analysis.per_turn("turn_sentiment")
     low = False
-    for index, party, value in per_turn:
-        if party != "customer":
+    for index, party, value, _ in per_turn:
+        if party is not Role.CUSTOMER or value is None:
             continue
         if value <= START_BELOW:
             low = True
         elif low and value >= END_ABOVE:
-            return next((i for i, p, _ in reversed(per_turn) if i < index and p == "agent"), index)
+            return next((t.turn for t in reversed(per_turn) if t.turn < index and t.party is Role.AGENT), index)
     return None
 
 

@@ -2,7 +2,8 @@
 
 The lexicon file is checked against a pinned sha256 before use, so a changed or tampered lexicon
 can never silently change scores. Scores are cached by text: agents repeat their lines, and the
-same text always gets the same score.
+same text always gets the same score. The caches are bounded (32,768 texts, 16,384 for agent turns: about 15 MB
+when full), so a worker's memory stays flat however many calls it scores.
 
 Lexicons score an agent's empathy ("I'm so sorry, that must be frustrating") as negative, because of
 "sorry" and "frustrating". For agent turns, `score_agent` removes the common empathy and apology
@@ -81,7 +82,7 @@ def has_lexicon_word(text: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=32768)
 def _sentence(text: str) -> tuple[float, float, float]:
     if not has_lexicon_word(text):
         return 0.0, 0.0, 0.0
@@ -89,7 +90,7 @@ def _sentence(text: str) -> tuple[float, float, float]:
     return float(s["compound"]), float(s["pos"]), float(s["neg"])
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=32768)
 def score(text: str) -> tuple[float, float, float]:
     """(compound in -1..1, positive share, negative share) for a text.
 
@@ -106,7 +107,7 @@ def score(text: str) -> tuple[float, float, float]:
             sum(v[2] * w for v, w in weighted) / total)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def score_agent(text: str) -> tuple[float, float, float]:
     """Like score(), with empathy and apology phrases removed first."""
     masked = EMPATHY_MASK.sub(" ", text)

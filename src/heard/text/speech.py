@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Literal
 
 from heard.model import Call, Role, Turn
@@ -15,7 +16,7 @@ from heard.model import Call, Role, Turn
 Interval = tuple[float, float]
 # The two parties as plain names for per-turn loops: in Python 3.11 each `Role.AGENT` goes through an enum
 # descriptor, about 0.4 µs, which the analysers paid several times per turn.
-AGENT, CUSTOMER = Role.AGENT, Role.CUSTOMER
+AGENT, CUSTOMER, OTHER = Role.AGENT, Role.CUSTOMER, Role.OTHER
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
@@ -136,4 +137,10 @@ def is_backchannel(turn: Turn, *, max_words: int = BACKCHANNEL_MAX_WORDS,
 
 def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
     """One case-insensitive pattern for a list of phrase regexes, each matched on word boundaries."""
+    return _compiled(tuple(phrases))
+
+
+@lru_cache(maxsize=256)
+def _compiled(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # Analysers compile their settings' phrases for every call: the same few lists, built once here.
     return re.compile("|".join(rf"\b(?:{p})\b" for p in phrases), re.I)

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from heard.auth.accounts import User, UserRole, call_scope
 from heard.empathy.lexicon import BEHAVIOURS
-from heard.model import Call, CallAnalysis
+from heard.model import Call, CallAnalysis, Role
 from heard.scorecards.definition import Scorecard
 from heard.scorecards.scoring import Result
 from heard.store import Store, aggregates
@@ -272,9 +272,8 @@ def call_detail(call: Call, analysis: CallAnalysis | None) -> dict[str, Any]:
             if f.kind == "non_talk" and f.evidence:
                 gaps.append({"after_turn": f.evidence[0].turn, "label": f.label,
                              "seconds": f.detail.get("seconds") or f.detail.get("duration")})
-    sentiment = [{"turn": m.turns[0], "time": call.turns[m.turns[0]].start, "value": m.value}
-                 for m in (analysis.metrics if analysis else [])
-                 if m.name == "turn_sentiment" and m.party is not None and m.party.value == "customer" and m.turns]
+    sentiment = [{"turn": t.turn, "time": call.turns[t.turn].start, "value": t.value}
+                 for t in (analysis.per_turn("turn_sentiment", Role.CUSTOMER) if analysis else [])]
     turns = []
     for i, t in enumerate(call.turns):
         turns.append({"index": i, "speaker": t.speaker.value, "start": t.start, "end": t.end, "text": t.text,
