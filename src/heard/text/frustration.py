@@ -47,8 +47,11 @@ _TRIGGER = re.compile("|".join(map(re.escape, TRIGGERS)), re.I)
 _TRIGGER_LOWER = re.compile("|".join(map(re.escape, TRIGGERS)))
 ALL_CAPS = re.compile(r"\b[A-Z]{2,}[!?.]*(?:\s+[A-Z]{2,}[!?.]*)+")
 _CAPITALS = re.compile(r"[A-Z]{2}")   # what ALL_CAPS needs first; most turns have none, and it is quicker to find
-# One pattern, one scan per turn: each kind is a named group.
-_ANY = re.compile("|".join(f"(?P<{name}>{'|'.join(patterns)})" for name, patterns in CUES.items()), re.I)
+# One pattern, one scan per turn: each kind is a named group. The patterns are lower-case, so ASCII text is
+# lower-cased and scanned case-sensitively (same spans, several times quicker), like the triggers.
+_ANY_SOURCE = "|".join(f"(?P<{name}>{'|'.join(patterns)})" for name, patterns in CUES.items())
+_ANY = re.compile(_ANY_SOURCE, re.I)
+_ANY_LOWER = re.compile(_ANY_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,13 @@ class Cue:
 def find_cues(text: str, earlier_questions: Collection[AbstractSet[str]] | None = None) -> list[Cue]:
     """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
     questions, to spot a question asked again (at least half of its content words shared)."""
-    triggered = _TRIGGER_LOWER.search(text.lower()) if text.isascii() else _TRIGGER.search(text)
-    found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] if triggered else []
+    if text.isascii():
+        lower = text.lower()
+        found = [Cue(str(m.lastgroup), m.span(), text[m.start():m.end()]) for m in _ANY_LOWER.finditer(lower)] \
+            if _TRIGGER_LOWER.search(lower) else []
+    else:
+        found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] if _TRIGGER.search(text) \
+            else []
     if _CAPITALS.search(text):
         found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)
                   if max(len(w.strip("!?.")) for w in m.group(0).split()) >= 4]
