@@ -58,26 +58,57 @@ async def _staggered(base: str, call: Any, speed: float, token: str, delay: floa
     return await replay(base, call, speed=speed, token=token, timeout=60)
 
 
-async def run_clients(base: str, token: str, calls: int, speed: float, seed: int,
-                      stagger: float, warmups: int = 1) -> tuple[list[Replay], float]:
-    corpus = list(generate(calls, seed=seed))
+async def warm_up(base: str, token: str, seed: int, warmups: int) -> None:
+    """Warm the server up (lexicon, VADER) before measuring; with several workers, each connection lands on any
+    of them, so a few calls at once reach each one."""
     warmup = next(iter(generate(1, seed=seed + 1)))
-    # Warm the server up (lexicon, VADER) before measuring; with several workers, each connection lands on any
-    # of them, so a few calls at once reach each one.
     await asyncio.gather(*(replay(base, warmup.model_copy(update={"id": f"warm-up-{i}"}), speed=1000, token=token)
                            for i in range(warmups)))
+
+
+async def run_clients(base: str, token: str, calls: int, speed: float, seed: int,
+                      stagger: float, part: int = 0, parts: int = 1) -> tuple[list[Replay], float]:
+    """Replay the generated calls (every `parts`-th from `part`, when the clients run in several processes)."""
     rng = random.Random(seed)
-    began = time.perf_counter()
     # Calls in a contact center start at different moments: each begins within the first `stagger`
     # call-seconds, so all N are live at once for most of the run.
-    results = await asyncio.gather(*(_staggered(base, call, speed, token, rng.uniform(0, stagger) / speed)
-                                     for call in corpus), return_exceptions=True)
+    starts = [(call, rng.uniform(0, stagger) / speed) for call in generate(calls, seed=seed)][part::parts]
+    began = time.perf_counter()
+    results = await asyncio.gather(*(_staggered(base, call, speed, token, delay) for call, delay in starts),
+                                   return_exceptions=True)
     wall = time.perf_counter() - began
     replays = [r for r in results if isinstance(r, Replay)]
     failed = [r for r in results if not isinstance(r, Replay)]
     if failed:
         print(f"{len(failed)} client(s) failed: {failed[0]!r}", file=sys.stderr)
     return replays, wall
+
+
+def client_process(base: str, token: str, calls: int, speed: float, seed: int, stagger: float, part: int,
+                   parts: int, go: float) -> tuple[list[Replay], float, float]:
+    """One client process's share of the calls, started at the same moment (`go`, a time.time()) as the others;
+    returns its replays, its wall time and its own CPU seconds."""
+    time.sleep(max(0.0, go - time.time()))
+    cpu0 = time.process_time()
+    replays, wall = asyncio.run(run_clients(base, token, calls, speed, seed, stagger, part, parts))
+    return replays, wall, time.process_time() - cpu0
+
+
+def clients(args: argparse.Namespace, base: str, token: str) -> tuple[list[Replay], float, float]:
+    """Every call replayed, from this process or from --client-procs processes; replays, wall time, client CPU."""
+    if args.client_procs <= 1:
+        me = psutil.Process()
+        cpu0 = cpu_seconds([me])
+        replays, wall = asyncio.run(run_clients(base, token, args.calls, args.speed, args.seed, args.stagger))
+        return replays, wall, cpu_seconds([me]) - cpu0
+    from concurrent.futures import ProcessPoolExecutor
+
+    go = time.time() + 3.0   # time for every process to start and import
+    with ProcessPoolExecutor(args.client_procs) as pool:
+        parts = list(pool.map(client_process, *zip(*[(base, token, args.calls, args.speed, args.seed, args.stagger,
+                                                      part, args.client_procs, go)
+                                                     for part in range(args.client_procs)], strict=True)))
+    return [r for replays, _, _ in parts for r in replays], max(w for _, w, _ in parts), sum(c for _, _, c in parts)
 
 
 ERRORS: list[str] = []   # the servers' error lines
@@ -149,12 +180,12 @@ def measure(args: argparse.Namespace, workers: int, backend: str) -> dict[str, A
         servers = [parent, *parent.children(recursive=True)]
         redis_procs = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "redis-server"] \
             if backend == "redis" else []
-        me = psutil.Process()
-        server_cpu0, client_cpu0, redis_cpu0 = cpu_seconds(servers), cpu_seconds([me]), cpu_seconds(redis_procs)
-        replays, wall = asyncio.run(run_clients(f"ws://127.0.0.1:{port}", token, args.calls, args.speed, args.seed,
-                                                 args.stagger, warmups=2 * workers))
+        base = f"ws://127.0.0.1:{port}"
+        asyncio.run(warm_up(base, token, args.seed, 2 * workers))
+        server_cpu0, redis_cpu0 = cpu_seconds(servers), cpu_seconds(redis_procs)
+        replays, wall, client_seconds = clients(args, base, token)
         server_cpu = (cpu_seconds(servers) - server_cpu0) / wall
-        client_cpu = (cpu_seconds([me]) - client_cpu0) / wall
+        client_cpu = client_seconds / wall
         redis_cpu = (cpu_seconds(redis_procs) - redis_cpu0) / wall
     finally:
         stop(server)
@@ -184,7 +215,7 @@ def measure(args: argparse.Namespace, workers: int, backend: str) -> dict[str, A
           f"p99 {percentile(analysis, 0.99):6.3f} ms  (server-side, per utterance)")
     print(f"  lost {lost}; CPU: server {100 * server_cpu:.0f}% of a core, clients {100 * client_cpu:.0f}% of a core"
           + (f", redis {100 * redis_cpu:.0f}% of a core" if backend == "redis" else ""))
-    return {"workers": workers, "backend": backend, "calls": len(replays), "utterances": len(sent), "events": events,
+    return {"workers": workers, "backend": backend, "client_procs": args.client_procs, "calls": len(replays), "utterances": len(sent), "events": events,
             "speed": args.speed, "wall_s": round(wall, 2), "p50_ms": round(percentile(latencies, 0.5), 3),
             "p95_ms": round(percentile(latencies, 0.95), 3), "p99_ms": round(percentile(latencies, 0.99), 3),
             "analysis_p99_ms": round(percentile(analysis, 0.99), 3), "lost": lost,
@@ -198,6 +229,8 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=10.0, help="times faster than real time")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stagger", type=float, default=30.0, help="calls start within this many call-seconds")
+    parser.add_argument("--client-procs", type=int, default=1,
+                        help="client processes sharing the calls (one asyncio loop each)")
     parser.add_argument("--workers", type=int, default=1, help="server processes; more than one keeps live calls "
                         "in Redis")
     parser.add_argument("--redis-url", default=os.environ.get("HEARD_REDIS_URL", "redis://127.0.0.1:6379/0"))

@@ -88,18 +88,21 @@ async def replay(base: str, call: Call, *, speed: float = 10.0, token: str | Non
                            "start": turn.start, "end": turn.end if final else None, "final": final}
                 t0 = time.perf_counter()
                 await ws.send(json.dumps(message))
-                while True:
-                    event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-                    if event.get("type") == "error":
-                        result.errors.append(event)
-                        break
-                    if event.get("type") == "ack" and event.get("reply_to") == counter:
-                        sent.latency_ms = (time.perf_counter() - t0) * 1000
-                        sent.analysis_ms = event.get("analysis_ms")
-                        break
-                    sent.events.append(event)
-                    if on_event is not None:
-                        on_event(sent, event)
+                # One deadline for the utterance's events: asyncio.wait_for on each recv made a task per event,
+                # which at a thousand calls in one process was a large part of the client's own time.
+                async with asyncio.timeout(timeout):
+                    while True:
+                        event = json.loads(await ws.recv())
+                        if event.get("type") == "error":
+                            result.errors.append(event)
+                            break
+                        if event.get("type") == "ack" and event.get("reply_to") == counter:
+                            sent.latency_ms = (time.perf_counter() - t0) * 1000
+                            sent.analysis_ms = event.get("analysis_ms")
+                            break
+                        sent.events.append(event)
+                        if on_event is not None:
+                            on_event(sent, event)
         await ws.send(json.dumps({"type": "end"}))
         await asyncio.wait_for(ws.recv(), timeout)
     return result
