@@ -9,7 +9,7 @@ Passes over the same calls in one process (one core), best of --repeat runs each
              real calls do, so this is the figure that cannot be flattered by repetition
 --cpu times CPU time (time.process_time) instead of wall-clock time, for a machine shared with other jobs.
 The three passes run twice: with Python's default garbage collector settings, then with the ones the engines'
-workers use (heard.runners.sources.settle_gc: what is loaded frozen out of collection, rarer collections).
+workers use (heard.runtime.settle_gc: what is loaded frozen out of collection, rarer collections).
 Prints a table and, last, one JSON line with every figure. Targets: >= 300 calls/s for analytics and
 no more than 4x the baseline's time.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from heard.model import Call
 from heard.pipeline import analyse
-from heard.runners.sources import settle_gc
+from heard.runtime import settle_gc
 from heard.samples.generate import generate
 from heard.text import sentiment
 from heard.text.speech import tokens

@@ -38,6 +38,7 @@ import psutil
 
 from heard.auth.accounts import add_user, create_token
 from heard.live.client import Replay, replay
+from heard.runtime import settle_gc
 from heard.samples.generate import generate
 from heard.store import Store
 
@@ -88,6 +89,7 @@ def client_process(base: str, token: str, calls: int, speed: float, seed: int, s
                    parts: int, go: float) -> tuple[list[Replay], float, float]:
     """One client process's share of the calls, started at the same moment (`go`, a time.time()) as the others;
     returns its replays, its wall time and its own CPU seconds."""
+    settle_gc()   # the load generator's own collector pauses would count as the server's latency
     time.sleep(max(0.0, go - time.time()))
     cpu0 = time.process_time()
     replays, wall = asyncio.run(run_clients(base, token, calls, speed, seed, stagger, part, parts))
@@ -97,6 +99,7 @@ def client_process(base: str, token: str, calls: int, speed: float, seed: int, s
 def clients(args: argparse.Namespace, base: str, token: str) -> tuple[list[Replay], float, float]:
     """Every call replayed, from this process or from --client-procs processes; replays, wall time, client CPU."""
     if args.client_procs <= 1:
+        settle_gc()   # as in each client process
         me = psutil.Process()
         cpu0 = cpu_seconds([me])
         replays, wall = asyncio.run(run_clients(base, token, args.calls, args.speed, args.seed, args.stagger))
@@ -215,7 +218,8 @@ def measure(args: argparse.Namespace, workers: int, backend: str) -> dict[str, A
           f"p99 {percentile(analysis, 0.99):6.3f} ms  (server-side, per utterance)")
     print(f"  lost {lost}; CPU: server {100 * server_cpu:.0f}% of a core, clients {100 * client_cpu:.0f}% of a core"
           + (f", redis {100 * redis_cpu:.0f}% of a core" if backend == "redis" else ""))
-    return {"workers": workers, "backend": backend, "client_procs": args.client_procs, "calls": len(replays), "utterances": len(sent), "events": events,
+    return {"workers": workers, "backend": backend, "client_procs": args.client_procs, "calls": len(replays),
+            "utterances": len(sent), "events": events,
             "speed": args.speed, "wall_s": round(wall, 2), "p50_ms": round(percentile(latencies, 0.5), 3),
             "p95_ms": round(percentile(latencies, 0.95), 3), "p99_ms": round(percentile(latencies, 0.99), 3),
             "analysis_p99_ms": round(percentile(analysis, 0.99), 3), "lost": lost,

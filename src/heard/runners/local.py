@@ -29,12 +29,12 @@ from heard.runners.sources import (
     StoredCalls,
     Worker,
     check_analysers,
-    settle_gc,
     shared_store,
     split_done,
     store_url,
     work_items,
 )
+from heard.runtime import settle_gc
 from heard.store import Store
 
 if TYPE_CHECKING:

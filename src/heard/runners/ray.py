@@ -30,10 +30,10 @@ from heard.runners.sources import (
     StoredCalls,
     Worker,
     check_analysers,
-    settle_gc,
     store_url,
     work_items,
 )
+from heard.runtime import settle_gc
 from heard.store import Store
 
 __all__ = ["CallFiles", "ParquetCalls", "Source", "StoredCalls", "analyse_on_ray"]

@@ -8,11 +8,8 @@ little per call, so a run scales with its workers instead of stalling on its dri
 
 from __future__ import annotations
 
-import ctypes
-import gc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from heard.ingest import expand_paths, read_path
 from heard.ingest.base import IngestOptions
 from heard.model import Analysed, Call, analysis_key
 from heard.pipeline import analyse, select_analysers
+from heard.runtime import release_memory
 from heard.store import Store
 from heard.store.schema import calls as calls_table
 
@@ -33,41 +31,6 @@ IDS_PER_ITEM = 500            # stored calls a work item reads
 ITEM_BYTES = 2 * 2**20        # call files grouped into items of about this size (~500 calls of heard JSONL)
 BIG_FILE = 16 * 2**20         # a file above this is read by the driver and handed out as chunks of calls
 CALLS_PER_CHUNK = 200
-
-
-WORKER_GC_THRESHOLD = 10_000   # allocations between the collector's youngest-generation passes (Python's default: 700)
-
-
-def settle_gc() -> None:
-    """Set up the garbage collector of a process that only analyses calls (a pool worker, a Ray actor).
-
-    Analysing a call makes thousands of short-lived objects that reference counting frees; cycles are rare.
-    With Python's defaults the collector still runs every 700 allocations and, every so often, walks every
-    object loaded so far (modules, lexicons, models; a Ray actor holds about 180,000 after importing Ray Data).
-    So what is loaded now is frozen out of collection and the youngest generation is collected about 14 times
-    less often: a few per cent of the analytics pass (benchmarks/analytics.py). Call it once, after the worker
-    has loaded what it needs."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> Any:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):   # not glibc (macOS, musl): nothing to trim
-        return None
-
-
-def release_memory() -> None:
-    """Hand the C heap's free pages back to the system. glibc keeps what a finished item freed (parsed calls,
-    results, Arrow buffers) spread over its arenas: with two Ray actors, memory grew by 120 MB from 10% done to
-    the peak of a 30,000-call run without this and by 49 MB with it, and the peak of a 100,000-call run fell
-    from 1,633 to 1,430 MB (benchmarks/scale.py --engines ray-2)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 @dataclass(frozen=True)

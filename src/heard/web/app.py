@@ -31,6 +31,7 @@ from heard.errors import ConfigError, HeardError
 from heard.insights.dataset import InsightsSettings
 from heard.live.backends import make_hub
 from heard.live.engine import LiveSettings
+from heard.runtime import settle_gc
 from heard.store import Store
 from heard.web import (
     api,
@@ -139,6 +140,9 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
 
     from heard.web.live import MAX_MESSAGE
 
+    # Live messages are a few hundred bytes of JSON: per-message deflate saves nothing on them and took 8% of a
+    # worker's event loop at 1,000 live calls (a py-spy profile, benchmarks/live_load.py), so it is not offered.
+
     live, web, insights_settings = live or LiveSettings(), web or WebSettings(), insights_settings or InsightsSettings()
     if workers > 1:
         check_workers(workers, live, web)
@@ -151,11 +155,13 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
                                             "insights": insights_settings.model_dump(mode="json")})
         # A worker imports all of heard before it answers uvicorn's health check: allow for a busy machine.
         uvicorn.run("heard.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                    log_level="info", ws_max_size=MAX_MESSAGE * 4, timeout_worker_healthcheck=60)
+                    log_level="info", ws_max_size=MAX_MESSAGE * 4, ws_per_message_deflate=False,
+                    timeout_worker_healthcheck=60)
         return
     store = Store.open(store_url)
-    uvicorn.run(create_app(store, live=live, web=web, insights_settings=insights_settings), host=host, port=port,
-                log_level="info", ws_max_size=MAX_MESSAGE * 4)
+    app = create_app(store, live=live, web=web, insights_settings=insights_settings)
+    settle_gc(threshold=None)   # the collector's long pauses would stop the event loop (heard.runtime)
+    uvicorn.run(app, host=host, port=port, log_level="info", ws_max_size=MAX_MESSAGE * 4, ws_per_message_deflate=False)
 
 
 def check_workers(workers: int, live: LiveSettings, web: WebSettings) -> None:
@@ -175,6 +181,8 @@ def check_workers(workers: int, live: LiveSettings, web: WebSettings) -> None:
 def app_from_environment() -> FastAPI:
     """The app of one `serve --workers N` worker, from the settings its parent left in the environment."""
     data = json.loads(os.environ[SERVE_ENV])
-    return create_app(Store.open(data["store"]), live=LiveSettings.model_validate(data["live"]),
-                      web=WebSettings.model_validate(data["web"]),
-                      insights_settings=InsightsSettings.model_validate(data["insights"]))
+    app = create_app(Store.open(data["store"]), live=LiveSettings.model_validate(data["live"]),
+                     web=WebSettings.model_validate(data["web"]),
+                     insights_settings=InsightsSettings.model_validate(data["insights"]))
+    settle_gc(threshold=None)   # as for one process (serve)
+    return app
