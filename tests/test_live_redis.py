@@ -262,6 +262,25 @@ def test_live_redis_leaving_writes_the_last_change_first(prefix: str) -> None:
     asyncio.run(body())
 
 
+def test_live_redis_writes_survive_redis_forgetting_its_scripts(prefix: str) -> None:
+    """Writes go by script hash; after Redis lost its scripts (a restart, SCRIPT FLUSH) they are loaded again."""
+    import redis
+
+    async def body() -> None:
+        async with redis_hub_of(prefix, redis_write_ms=0) as a, redis_hub_of(prefix) as b:
+            entry = await a.join(await a.open("s", owner=1, service=False, agent_id="a"))
+            entry.call.handle(Utterance(speaker="customer", text=WORRIED, start=0, end=5))
+            assert await a.save(entry)
+            with redis.Redis.from_url(REDIS_URL) as plain:
+                plain.script_flush()
+            entry.call.handle(Utterance(speaker="agent", text="I'm sorry, let me sort that out.", start=5, end=8))
+            assert await a.save(entry)
+            seen = await b.get("s")
+            assert seen is not None and seen.call.turns == 2 and seen.call.to_dict() == entry.call.to_dict()
+
+    asyncio.run(body())
+
+
 @WRITES
 def test_live_redis_updates_reach_every_process(prefix: str, write_ms: float) -> None:
     async def body() -> None:
