@@ -160,7 +160,7 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
         return
     store = Store.open(store_url)
     app = create_app(store, live=live, web=web, insights_settings=insights_settings)
-    settle_gc(threshold=None)   # the collector's long pauses would stop the event loop (heard.runtime)
+    settle_gc(threshold=None)   # freeze only: see heard.runtime for why a server keeps the default thresholds
     uvicorn.run(app, host=host, port=port, log_level="info", ws_max_size=MAX_MESSAGE * 4, ws_per_message_deflate=False)
 
 
