@@ -17,10 +17,10 @@ def settle_gc(threshold: int | None = WORKER_GC_THRESHOLD) -> None:
     Analysing a call or answering a message makes thousands of short-lived objects that reference counting
     frees; cycles are rare. With Python's defaults the collector still runs every 700 allocations and, every so
     often, walks every object loaded so far (modules, lexicons, models: ~240,000 in a `heard serve` worker, a
-    full pass of 160 ms; ~180,000 in a Ray actor after importing Ray Data). Those pauses stop the event loop:
-    in benchmarks/live_load.py a server worker's longest collection took 430 ms. So what is loaded now is
-    frozen out of collection and, with `threshold`, the youngest generation is collected less often (10,000
-    allocations apart: about 14 times less often). Call it once, after the process has loaded what it needs.
+    full pass of 160 ms; ~180,000 in a Ray actor after importing Ray Data), and a server's event loop stands
+    still while it does. So what is loaded now is frozen out of collection and, with `threshold`, the youngest
+    generation is collected less often (10,000 allocations apart: about 14 times less often). Call it once,
+    after the process has loaded what it needs.
 
     A `heard serve` worker freezes only (threshold=None): at 1,000 live calls on two workers with Redis, the
     rarer collections each paused its event loop for 30-40 ms, and round-trip p99 was 128-148 ms against
