@@ -99,11 +99,7 @@ def client_process(base: str, token: str, calls: int, speed: float, seed: int, s
 def clients(args: argparse.Namespace, base: str, token: str) -> tuple[list[Replay], float, float]:
     """Every call replayed, from this process or from --client-procs processes; replays, wall time, client CPU."""
     if args.client_procs <= 1:
-        settle_gc()   # as in each client process
-        me = psutil.Process()
-        cpu0 = cpu_seconds([me])
-        replays, wall = asyncio.run(run_clients(base, token, args.calls, args.speed, args.seed, args.stagger))
-        return replays, wall, cpu_seconds([me]) - cpu0
+        return client_process(base, token, args.calls, args.speed, args.seed, args.stagger, 0, 1, time.time())
     from concurrent.futures import ProcessPoolExecutor
 
     go = time.time() + 3.0   # time for every process to start and import

@@ -32,6 +32,7 @@ from heard.text.speech import (
     tokens,
     total,
     turn_speech,
+    word_count,
 )
 
 NAME = "timing"
@@ -93,7 +94,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
                               for span in spans) for role in (AGENT, CUSTOMER)}
     talk = {role: total(spans) for role, spans in speech.items()}
     both = sum(talk.values())
-    counts = [len(t.words) if t.words else len(t.text.split()) for t in call.turns]   # word_count, inlined
+    counts = [word_count(t) for t in call.turns]
     for role in (AGENT, CUSTOMER):
         own = [i for i, t in enumerate(call.turns) if t.speaker is role]
         words = sum(counts[i] for i in own)

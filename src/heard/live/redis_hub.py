@@ -286,18 +286,19 @@ class RedisHub(Hub):
         first write, or after Redis restarted) and the write is sent again. The scripts only set state, so a
         write sent twice lands as once."""
         client = self._redis()
-        for attempt in (1, 2):
+
+        async def send() -> list[Any]:
             async with client.pipeline(transaction=False) as pipe:
                 for name, keys, args in commands:
                     pipe.evalsha(self._scripts[name].sha, len(keys), *keys, *args)
-                try:
-                    return list(await pipe.execute())
-                except NoScriptError:
-                    if attempt == 2:
-                        raise
+                return list(await pipe.execute())
+
+        try:
+            return await send()
+        except NoScriptError:
             for script in self._scripts.values():
                 await client.script_load(script.script)
-        raise AssertionError("unreachable")
+            return await send()
 
     async def _write_often(self) -> None:
         """Every `redis_write_ms`, write the calls that changed since the last write."""

@@ -64,13 +64,10 @@ class Cue:
 def find_cues(text: str, earlier_questions: Collection[AbstractSet[str]] | None = None) -> list[Cue]:
     """Cues in one customer turn. `earlier_questions` holds the content words of the customer's earlier
     questions, to spot a question asked again (at least half of its content words shared)."""
-    if text.isascii():
-        lower = text.lower()
-        found = [Cue(str(m.lastgroup), m.span(), text[m.start():m.end()]) for m in _ANY_LOWER.finditer(lower)] \
-            if _TRIGGER_LOWER.search(lower) else []
-    else:
-        found = [Cue(str(m.lastgroup), m.span(), m.group(0)) for m in _ANY.finditer(text)] if _TRIGGER.search(text) \
-            else []
+    folded = text.isascii()   # lower-casing ASCII keeps every span, so the words are cut from `text`
+    scanned, trigger, cues = (text.lower(), _TRIGGER_LOWER, _ANY_LOWER) if folded else (text, _TRIGGER, _ANY)
+    found = [Cue(str(m.lastgroup), m.span(), text[m.start():m.end()]) for m in cues.finditer(scanned)] \
+        if trigger.search(scanned) else []
     if _CAPITALS.search(text):
         found += [Cue("all_caps", m.span(), m.group(0)) for m in ALL_CAPS.finditer(text)
                   if max(len(w.strip("!?.")) for w in m.group(0).split()) >= 4]

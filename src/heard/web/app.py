@@ -16,6 +16,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -142,6 +143,8 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
 
     # Live messages are a few hundred bytes of JSON: per-message deflate saves nothing on them and took 8% of a
     # worker's event loop at 1,000 live calls (a py-spy profile, benchmarks/live_load.py), so it is not offered.
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "ws_max_size": MAX_MESSAGE * 4,
+                               "ws_per_message_deflate": False}
 
     live, web, insights_settings = live or LiveSettings(), web or WebSettings(), insights_settings or InsightsSettings()
     if workers > 1:
@@ -154,14 +157,13 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
                                             "web": web.model_dump(mode="json"),
                                             "insights": insights_settings.model_dump(mode="json")})
         # A worker imports all of heard before it answers uvicorn's health check: allow for a busy machine.
-        uvicorn.run("heard.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                    log_level="info", ws_max_size=MAX_MESSAGE * 4, ws_per_message_deflate=False,
-                    timeout_worker_healthcheck=60)
+        uvicorn.run("heard.web.app:app_from_environment", factory=True, workers=workers, timeout_worker_healthcheck=60,
+                    **options)
         return
     store = Store.open(store_url)
     app = create_app(store, live=live, web=web, insights_settings=insights_settings)
     settle_gc(threshold=None)   # freeze only: see heard.runtime for why a server keeps the default thresholds
-    uvicorn.run(app, host=host, port=port, log_level="info", ws_max_size=MAX_MESSAGE * 4, ws_per_message_deflate=False)
+    uvicorn.run(app, **options)
 
 
 def check_workers(workers: int, live: LiveSettings, web: WebSettings) -> None:
