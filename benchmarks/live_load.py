@@ -48,6 +48,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def worst_second(sent: list[Any]) -> str:
+    """The second of the run (by when utterances went out) with the highest p99 round trip: the connecting burst,
+    a collector pause or a busy Redis show here rather than in the whole run's figures."""
+    by_second: dict[int, list[float]] = {}
+    began = min((s.sent_at for s in sent if s.sent_at is not None), default=0.0)
+    for s in sent:
+        if s.latency_ms is not None and s.sent_at is not None:
+            by_second.setdefault(int(s.sent_at - began), []).append(s.latency_ms)
+    if not by_second:
+        return "none"
+    second, values = max(by_second.items(), key=lambda item: percentile(item[1], 0.99))
+    return f"p99 {percentile(values, 0.99):.2f} ms over {len(values)} utterances sent {second}-{second + 1} s in"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -210,6 +224,7 @@ def measure(args: argparse.Namespace, workers: int, backend: str) -> dict[str, A
           f"at {args.speed:g}x real time ({call_seconds / wall:.0f} call-seconds per second)")
     print(f"  round trip  p50 {percentile(latencies, 0.50):6.2f} ms  p95 {percentile(latencies, 0.95):6.2f} ms  "
           f"p99 {percentile(latencies, 0.99):6.2f} ms  max {max(latencies, default=float('nan')):6.2f} ms")
+    print(f"  worst second: {worst_second(sent)}")
     print(f"  analysis    p50 {percentile(analysis, 0.50):6.3f} ms  p95 {percentile(analysis, 0.95):6.3f} ms  "
           f"p99 {percentile(analysis, 0.99):6.3f} ms  (server-side, per utterance)")
     print(f"  lost {lost}; CPU: server {100 * server_cpu:.0f}% of a core, clients {100 * client_cpu:.0f}% of a core"

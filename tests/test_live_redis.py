@@ -515,6 +515,52 @@ def test_live_redis_workers_need_a_shared_hub(tmp_path: Path) -> None:
     assert "live.backend" in text and "redis" in text
 
 
+def _accept_one(listener: socket.socket, report: Any) -> None:
+    """In a spawned process, as a uvicorn worker: serve on the inherited listener and report whether asyncio
+    turned Nagle's algorithm off on the first connection it accepts."""
+    async def main() -> None:
+        accepted = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: Any) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        report.send("ready")
+        report.send(await asyncio.wait_for(accepted, 30))
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_live_redis_workers_send_small_frames_at_once() -> None:
+    """The workers' shared socket is marked TCP, so each worker's connections get TCP_NODELAY as one process's do.
+    Without it an event and its ack, two small frames, waited ~40 ms for the client's delayed ACK (uvicorn issue
+    #3149; benchmarks/live_load.py --calls 50 --workers 2 had a p95 of 44 ms)."""
+    import multiprocessing
+
+    import uvicorn
+
+    from heard.web.app import tcp_listener
+
+    listener = tcp_listener(uvicorn.Config("heard.web.app:app_from_environment", host="127.0.0.1", port=0))
+    assert listener.proto == socket.IPPROTO_TCP and listener.family == socket.AF_INET
+    context = multiprocessing.get_context("spawn")   # how uvicorn starts its workers and hands them the socket
+    parent, child = context.Pipe()
+    worker = context.Process(target=_accept_one, args=(listener, child))
+    worker.start()
+    try:
+        assert parent.poll(60) and parent.recv() == "ready"
+        with socket.create_connection(listener.getsockname()[:2], timeout=10):
+            assert parent.poll(30)
+            assert parent.recv() == 1
+    finally:
+        worker.join(30)
+        listener.close()
+
+
 def test_live_redis_serve_with_two_workers_on_one_port(prefix: str, tmp_path: Path) -> None:
     """Every request may land on either worker: a session cookie and a call must work on both."""
     import httpx

@@ -29,6 +29,7 @@ class Sent:
     events: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float | None = None
     analysis_ms: float | None = None
+    sent_at: float | None = None      # time.perf_counter() when it went out
 
 
 @dataclass
@@ -86,7 +87,7 @@ async def replay(base: str, call: Call, *, speed: float = 10.0, token: str | Non
                 result.sent.append(sent)
                 message = {"type": "utterance", "id": counter, "speaker": turn.speaker.value, "text": text,
                            "start": turn.start, "end": turn.end if final else None, "final": final}
-                t0 = time.perf_counter()
+                t0 = sent.sent_at = time.perf_counter()
                 await ws.send(json.dumps(message))
                 # One deadline for the utterance's events: asyncio.wait_for on each recv made a task per event,
                 # which at a thousand calls in one process was a large part of the client's own time.

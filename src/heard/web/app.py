@@ -11,9 +11,11 @@ change something with a session cookie must carry the session's CSRF token (`X-C
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -138,6 +140,7 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
     """Serve with uvicorn: one process, or `workers` processes on one port sharing the store, the settings, the
     session secret and (through Redis) the live calls."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from heard.web.live import MAX_MESSAGE
 
@@ -157,13 +160,29 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
                                             "web": web.model_dump(mode="json"),
                                             "insights": insights_settings.model_dump(mode="json")})
         # A worker imports all of heard before it answers uvicorn's health check: allow for a busy machine.
-        uvicorn.run("heard.web.app:app_from_environment", factory=True, workers=workers, timeout_worker_healthcheck=60,
-                    **options)
+        config = uvicorn.Config("heard.web.app:app_from_environment", factory=True, workers=workers,
+                                timeout_worker_healthcheck=60, **options)
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=[tcp_listener(config)]).run()
         return
     store = Store.open(store_url)
     app = create_app(store, live=live, web=web, insights_settings=insights_settings)
     settle_gc(threshold=None)   # freeze only: see heard.runtime for why a server keeps the default thresholds
     uvicorn.run(app, **options)
+
+
+def tcp_listener(config: Any) -> socket.socket:
+    """The workers' shared listening socket (uvicorn's `Config.bind_socket`), marked as TCP.
+
+    uvicorn makes it with `proto` 0 (uvicorn issue #3149, open in 0.54). Accepted connections inherit that, and
+    asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose proto says TCP. With Nagle on, the
+    second of two small frames sent back to back (a live event, then its ack) waited for the client's delayed ACK:
+    ~40 ms on most utterances that had two or more events, with several workers only (one process lets asyncio
+    make its socket, which is marked). Same descriptor, so the workers inherit it as before."""
+    sock: socket.socket = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
 
 
 def check_workers(workers: int, live: LiveSettings, web: WebSettings) -> None:
