@@ -99,27 +99,38 @@ async def run_clients(base: str, token: str, calls: int, speed: float, seed: int
     return replays, wall
 
 
+def loop_factory(loop: str) -> Any:
+    """The clients' event loop: Python's own ("asyncio"), or "uvloop", the one `heard serve` runs on."""
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
+
+
 def client_process(base: str, token: str, calls: int, speed: float, seed: int, stagger: float, part: int,
-                   parts: int, go: float) -> tuple[list[Replay], float, float]:
+                   parts: int, go: float, loop: str = "asyncio") -> tuple[list[Replay], float, float]:
     """One client process's share of the calls, started at the same moment (`go`, a time.time()) as the others;
     returns its replays, its wall time and its own CPU seconds."""
     settle_gc()   # the load generator's own collector pauses would count as the server's latency
     time.sleep(max(0.0, go - time.time()))
     cpu0 = time.process_time()
-    replays, wall = asyncio.run(run_clients(base, token, calls, speed, seed, stagger, part, parts))
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        replays, wall = runner.run(run_clients(base, token, calls, speed, seed, stagger, part, parts))
     return replays, wall, time.process_time() - cpu0
 
 
 def clients(args: argparse.Namespace, base: str, token: str) -> tuple[list[Replay], float, float]:
     """Every call replayed, from this process or from --client-procs processes; replays, wall time, client CPU."""
     if args.client_procs <= 1:
-        return client_process(base, token, args.calls, args.speed, args.seed, args.stagger, 0, 1, time.time())
+        return client_process(base, token, args.calls, args.speed, args.seed, args.stagger, 0, 1, time.time(),
+                              args.client_loop)
     from concurrent.futures import ProcessPoolExecutor
 
     go = time.time() + 3.0   # time for every process to start and import
     with ProcessPoolExecutor(args.client_procs) as pool:
         parts = list(pool.map(client_process, *zip(*[(base, token, args.calls, args.speed, args.seed, args.stagger,
-                                                      part, args.client_procs, go)
+                                                      part, args.client_procs, go, args.client_loop)
                                                      for part in range(args.client_procs)], strict=True)))
     return [r for replays, _, _ in parts for r in replays], max(w for _, w, _ in parts), sum(c for _, _, c in parts)
 
@@ -229,7 +240,8 @@ def measure(args: argparse.Namespace, workers: int, backend: str) -> dict[str, A
           f"p99 {percentile(analysis, 0.99):6.3f} ms  (server-side, per utterance)")
     print(f"  lost {lost}; CPU: server {100 * server_cpu:.0f}% of a core, clients {100 * client_cpu:.0f}% of a core"
           + (f", redis {100 * redis_cpu:.0f}% of a core" if backend == "redis" else ""))
-    return {"workers": workers, "backend": backend, "client_procs": args.client_procs, "calls": len(replays),
+    return {"workers": workers, "backend": backend, "client_procs": args.client_procs, "client_loop": args.client_loop,
+            "calls": len(replays),
             "utterances": len(sent), "events": events,
             "speed": args.speed, "wall_s": round(wall, 2), "p50_ms": round(percentile(latencies, 0.5), 3),
             "p95_ms": round(percentile(latencies, 0.95), 3), "p99_ms": round(percentile(latencies, 0.99), 3),
@@ -246,6 +258,8 @@ def main() -> int:
     parser.add_argument("--stagger", type=float, default=30.0, help="calls start within this many call-seconds")
     parser.add_argument("--client-procs", type=int, default=1,
                         help="client processes sharing the calls (one asyncio loop each)")
+    parser.add_argument("--client-loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="the clients' event loop (uvloop: a lighter load generator)")
     parser.add_argument("--workers", type=int, default=1, help="server processes; more than one keeps live calls "
                         "in Redis")
     parser.add_argument("--redis-url", default=os.environ.get("HEARD_REDIS_URL", "redis://127.0.0.1:6379/0"))
