@@ -144,6 +144,48 @@ def test_store_bulk_replace_overwrites_stored_and_earlier_calls(store: Store) ->
     assert stored(store) == {"old": make_call("old", turns=4), "new": make_call("new", turns=3)}
 
 
+def test_store_turns_have_no_foreign_key_and_no_orphans(store: Store) -> None:
+    """Migration 0013 took the turns' foreign key to calls away (the server checked it row by row in every bulk
+    import). heard itself keeps the two consistent: replacing calls one by one or in a batch leaves each stored
+    call exactly its own turns, and no turn without its call."""
+    from sqlalchemy import inspect
+
+    assert inspect(store.engine).get_foreign_keys("turns") == []
+    store.add_call(make_call("a", turns=5))
+    store.add_calls([make_call("b", turns=4), make_call("c", turns=6)])
+    store.add_call(make_call("a", turns=2), replace=True)
+    store.add_calls([make_call("b", turns=1), make_call("c", turns=3)], replace=True)
+    with store.engine.connect() as conn:
+        per_call = dict(conn.execute(text("SELECT call_id, count(*) FROM turns GROUP BY call_id")).all())
+    assert per_call == {"a": 2, "b": 1, "c": 3}
+    assert store.integrity().orphaned == []
+    with store.engine.begin() as conn:   # what a hand-written DELETE does now: the integrity check names it
+        conn.execute(delete(calls).where(calls.c.id == "b"))
+    assert store.integrity().orphaned == ["b"]
+
+
+def test_store_migration_0013_keeps_every_turn(store: Store) -> None:
+    """Down to 0012 (the key back) and up again: the turns are copied across each rebuild, unchanged."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from heard.store import MIGRATIONS
+
+    store.add_calls([worded_call(), *fixture_calls()])
+    before = raw_turns(store)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    assert [fk["referred_table"] for fk in inspect(store.engine).get_foreign_keys("turns")] == ["calls"]
+    assert raw_turns(store) == before
+    store.migrate()
+    assert inspect(store.engine).get_foreign_keys("turns") == []
+    assert raw_turns(store) == before and len(before) > 10
+
+
 def test_store_bulk_source_path_per_call(store: Store) -> None:
     store.add_calls([make_call("a"), make_call("b")], source_path=["one.json", None])
     with store.engine.connect() as conn:

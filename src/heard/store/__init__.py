@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -90,6 +90,7 @@ def resolve_url(url: str | None = None) -> str:
 class Integrity:
     calls: int
     broken: list[str]
+    orphaned: list[str] = field(default_factory=list)   # call ids that have turns but no call row
 
 
 class Store:
@@ -393,13 +394,18 @@ class Store:
                 yield CallAnalysis.model_validate(row.result)
 
     def integrity(self) -> Integrity:
-        """Calls whose stored turns do not match their turn count (never expected: each call is one transaction)."""
+        """Calls whose stored turns do not match their turn count, and turns whose call is gone (neither expected:
+        each call is one transaction, and heard removes a call's turns with it; turns have no foreign key since
+        migration 0013, so a call deleted by hand in SQL would leave its turns behind)."""
         with self.engine.connect() as conn:
             counts = select(turns.c.call_id, func.count().label("n")).group_by(turns.c.call_id).subquery()
             rows = conn.execute(select(calls.c.id, calls.c.n_turns, counts.c.n)
                                 .outerjoin(counts, counts.c.call_id == calls.c.id)).all()
+            orphaned = conn.execute(select(turns.c.call_id).distinct()
+                                    .where(~select(calls.c.id).where(calls.c.id == turns.c.call_id).exists())
+                                    .order_by(turns.c.call_id)).scalars().all()
         broken = [r.id for r in rows if (r.n or 0) != r.n_turns]
-        return Integrity(calls=len(rows), broken=broken)
+        return Integrity(calls=len(rows), broken=broken, orphaned=list(orphaned))
 
 
 def aware(value: datetime) -> datetime:

@@ -62,9 +62,11 @@ Index("ix_calls_score", calls.c.score, calls.c.id)
 Index("ix_calls_agent_sort", calls.c.agent_id, calls.c.id)
 Index("ix_calls_imported", calls.c.imported_at)  # the insights fingerprint's newest call
 
+# No foreign key to calls (migration 0013): the server's per-row check was most of a bulk import's work. A call's
+# turns are written in the transaction that writes the call and removed with it by Store._delete_calls.
 turns = Table(
     "turns", metadata,
-    Column("call_id", String(200), ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("call_id", String(200), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("speaker", String(16), nullable=False),
     Column("speaker_id", String(200)),
