@@ -64,6 +64,32 @@ def best(fn: Any, lines: list[str], repeat: int, before: Any = None) -> float:
     return min(times)
 
 
+def print_parts(lines: list[str], repeat: int) -> None:
+    """What one call costs in each part of the analytics pass (best of `repeat`, sentiment cache emptied first;
+    each result is dropped at once, as in the pass)."""
+    from heard.analysers import REGISTRY
+
+    calls = [Call.model_validate_json(line) for line in lines]
+    parts: list[tuple[str, Any]] = [("parse", None), ("tokenise", lambda c: [tokens(t.text) for t in c.turns]),
+                                    ("content hash", Call.content_hash)]
+    for name in ANALYSERS:
+        analyser, config = REGISTRY[name], REGISTRY[name].settings({})
+        parts.append((name, lambda c, a=analyser, s=config: a.run(c, s)))
+    parts.append(("analyse (all three)", lambda c: analyse(c, only=ANALYSERS)))
+    print(f"per call, best of {repeat}:")
+    for name, fn in parts:
+        def each(_: list[str], fn: Any = fn) -> None:
+            if fn is None:
+                for line in lines:
+                    Call.model_validate_json(line)
+                return
+            for call in calls:
+                fn(call)
+
+        seconds = best(each, lines, repeat, before=sentiment.cache_clear)
+        print(f"    {name:28} {1000 * seconds / len(calls):7.3f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=1000)
@@ -71,6 +97,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cpu", action="store_true", help="time CPU time, not wall-clock time")
+    parser.add_argument("--parts", action="store_true", help="first, the cost per call of each part of the pass")
     args = parser.parse_args()
     global CLOCK
     if args.cpu:
@@ -88,6 +115,8 @@ def main() -> None:
             t_cold = best(analytics, lines, args.repeat)
         return t_base, t_full, t_cold
 
+    if args.parts:
+        print_parts(lines, args.repeat)
     default = passes()
     settle_gc()
     worker = passes()
