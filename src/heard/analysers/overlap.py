@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from heard.analysers.registry import Need, Output, analyser, metrics_of
-from heard.model import Call, Evidence, Finding, Role
+from heard.analysers.registry import Need, Output, analyser, findings_of, metrics_of
+from heard.model import Call, Role
 from heard.text.speech import (
     AGENT,
     BACKCHANNEL_MAX_SECONDS,
@@ -64,7 +64,7 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
     """Interruptions and backchannels per party, with how long each talked over the other."""
     approximate = not call.has_word_times and call.audio is None
     source = timing_source(call)
-    findings: list[Finding] = []
+    findings: list[dict[str, Any]] = []   # validated in one call at the end, like the metrics
     counts = {AGENT: _Tally(), CUSTOMER: _Tally()}
     # Each party's turns that may still be in progress; turns come in order of start, so a turn that
     # ended before this one started can be dropped for good.
@@ -102,12 +102,11 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
             tally.interruptions += 1
             tally.seconds += shared
             tally.amazon_spans.append((turn.start, call.turns[i].end or turn.start))
-        findings.append(Finding(
-            kind="overlap", label=label, analyser=NAME,
-            evidence=[Evidence(turn=i, time=call.turns[i].start), Evidence(turn=j, time=turn.start)],
-            detail={"by": turn.speaker.value, "of": other.value, "start": round(turn.start, 3),
-                    "overlap_seconds": round(shared, 3),
-                    "floor_taken": floor_taken, "approximate": approximate}))
+        findings.append({
+            "kind": "overlap", "label": label, "analyser": NAME,
+            "evidence": [{"turn": i, "time": call.turns[i].start}, {"turn": j, "time": turn.start}],
+            "detail": {"by": turn.speaker.value, "of": other.value, "start": round(turn.start, 3),
+                       "overlap_seconds": round(shared, 3), "floor_taken": floor_taken, "approximate": approximate}})
     rows: list[dict[str, Any]] = []
     for role, tally in counts.items():
         chains = merge(tally.amazon_spans)  # Amazon merges interruptions whose spans touch into one
@@ -120,4 +119,4 @@ def overlaps(call: Call, settings: OverlapSettings) -> Output:
                 ("amazon_interruption_seconds", round(sum(e - s for s, e in chains), 3), "s", approximate)):
             rows.append({"name": name, "value": value, "unit": unit, "party": role, "turns": tally.turns,
                          "analyser": NAME, "approximate": approx, "source": source})
-    return Output(metrics=metrics_of(rows), findings=findings)
+    return Output(metrics=metrics_of(rows), findings=findings_of(findings))

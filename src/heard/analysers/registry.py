@@ -37,12 +37,19 @@ class Output:
 
 
 _METRIC_LIST = TypeAdapter(list[Metric])
+_FINDING_LIST = TypeAdapter(list[Finding])
 
 
 def metrics_of(rows: list[dict[str, Any]]) -> list[Metric]:
     """Metrics from plain dicts, validated in one call: about half the cost of a Metric() each, which the
     per-call analysers pay dozens of times a call."""
     return _METRIC_LIST.validate_python(rows)
+
+
+def findings_of(rows: list[dict[str, Any]]) -> list[Finding]:
+    """Findings (their evidence as dicts too) from plain dicts, validated in one call: two thirds of the cost of a
+    Finding() with its Evidence() each, for analysers that find something at many places of a call."""
+    return _FINDING_LIST.validate_python(rows)
 
 
 S = TypeVar("S", bound=BaseModel)

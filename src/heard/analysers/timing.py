@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from heard.analysers.registry import Need, Output, analyser, metrics_of
-from heard.model import Call, Evidence, Finding, Role
+from heard.analysers.registry import Need, Output, analyser, findings_of, metrics_of
+from heard.model import Call, Role
 from heard.text.speech import (
     AGENT,
     BACKCHANNEL_MAX_SECONDS,
@@ -73,7 +73,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
     source = timing_source(call)
     pause = settings.non_talk_threshold
     rows: list[dict[str, Any]] = []   # every metric, validated in one call at the end (cheaper than a Metric() each)
-    findings: list[Finding] = []
+    findings: list[dict[str, Any]] = []   # validated in one call at the end, like the metrics
 
     def metric(name: str, value: float | int | None, unit: str | None = None, party: Role | None = None,
                turns: list[int] | None = None, approx: bool = approximate) -> None:
@@ -136,11 +136,11 @@ def timing(call: Call, settings: TimingSettings) -> Output:
             hold_time += end - start
         else:
             dead_air += end - start
-        evidence = [Evidence(turn=i, time=call.turns[i].start) for i in sorted(set(before[-1:] + after[:1] + inside))]
-        findings.append(Finding(kind="non_talk", label=label, evidence=evidence, analyser=NAME, detail={
+        evidence = [{"turn": i, "time": call.turns[i].start} for i in sorted(set(before[-1:] + after[:1] + inside))]
+        findings.append({"kind": "non_talk", "label": label, "evidence": evidence, "analyser": NAME, "detail": {
             "start": round(start, 3), "end": round(end, 3), "duration": round(end - start, 3),
             "inside_turn": inside[0] if inside else None,
-            "announced_by": before[-1] if announced else None, "resumed_by": after[0] if resumed else None}))
+            "announced_by": before[-1] if announced else None, "resumed_by": after[0] if resumed else None}})
     metric("non_talk_time", round(hold_time + dead_air, 3), "s")
     metric("non_talk_count", len(silences))
     metric("hold_time", round(hold_time, 3), "s")
@@ -154,7 +154,7 @@ def timing(call: Call, settings: TimingSettings) -> Output:
            list(worst[1]) if worst else [], approx=False)
 
     metric("time_to_acknowledgement", *_time_to_acknowledgement(call, settings), approx=False)
-    return Output(metrics=metrics_of(rows), findings=findings)
+    return Output(metrics=metrics_of(rows), findings=findings_of(findings))
 
 
 def _says_before(text: str, silence_start: float, call: Call, index: int, pattern: object) -> bool:
