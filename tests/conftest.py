@@ -34,6 +34,20 @@ def make_call(call_id: str = "call-1", *, turns: int = 4, timed: bool = True, **
     return Call(id=call_id, turns=built, **fields)  # type: ignore[arg-type]
 
 
+def migrate_down(store: Store, revision: str) -> None:
+    """Take the store's schema back to an older Alembic revision (store.migrate() brings it up again)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from heard.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def _pg_database() -> Iterator[str]:
     import psycopg
     from psycopg import sql

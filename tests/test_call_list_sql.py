@@ -18,7 +18,7 @@ from heard.model import CallAnalysis, Finding, OutcomeRecord
 from heard.store import Store, aggregates
 from heard.store.schema import agent_weeks, analyses, calls, scorecards, scores
 from heard.web import views
-from tests.conftest import make_call
+from tests.conftest import make_call, migrate_down
 
 AGENTS = [("ana", "north"), ("ben", "north"), ("kim", "south"), ("lou", "south"), ("max", None), (None, "west")]
 QUEUES = ["billing", "tech", None]
@@ -302,18 +302,9 @@ def test_rates_and_weekly_scores_equal_the_call_by_call_figures(crowded: Store) 
 
 def test_migration_0011_backfills_from_existing_rows(crowded: Store) -> None:
     """Going back to 0010 and up again rebuilds the list columns and the weekly totals from analyses and scores."""
-    from alembic import command
-    from alembic.config import Config
-
-    from heard.store import MIGRATIONS
-
     expected_rows, _ = views.call_rows(crowded, SYSTEM, views.CallFilters(limit=1000, sort="id"))
     expected_weeks = totals(crowded)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with crowded.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0010")
+    migrate_down(crowded, "0010")
     crowded.migrate()
     rows, _ = views.call_rows(crowded, SYSTEM, views.CallFilters(limit=1000, sort="id"))
     assert rows == expected_rows and totals(crowded) == expected_weeks

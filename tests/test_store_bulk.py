@@ -25,7 +25,7 @@ from heard.runners.importer import import_paths
 from heard.samples.generate import write_corpus
 from heard.store import Store, Written
 from heard.store.schema import analyses, calls, outcomes, turns
-from tests.conftest import FIXTURES, make_call
+from tests.conftest import FIXTURES, make_call, migrate_down
 
 CAFE = "Le café était froid, et personne n'a rappelé."  # non-ASCII text: JSON must be written as SQLAlchemy does
 
@@ -166,19 +166,11 @@ def test_store_turns_have_no_foreign_key_and_no_orphans(store: Store) -> None:
 
 def test_store_migration_0013_keeps_every_turn(store: Store) -> None:
     """Down to 0012 (the key back) and up again: the turns are copied across each rebuild, unchanged."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect
-
-    from heard.store import MIGRATIONS
 
     store.add_calls([worded_call(), *fixture_calls()])
     before = raw_turns(store)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0012")
+    migrate_down(store, "0012")
     assert [fk["referred_table"] for fk in inspect(store.engine).get_foreign_keys("turns")] == ["calls"]
     assert raw_turns(store) == before
     store.migrate()
