@@ -18,7 +18,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -62,6 +62,9 @@ from heard.web.deps import (
 )
 from heard.web.guard import BodyLimit, SecurityHeaders
 from heard.web.render import HERE, render
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # One router module per area; a new area (calibration, coaching, insights...) adds its module here.
 # roleplay before pages: its /calls/{id}/moments must win over the call page's /calls/{id:path}.
@@ -171,7 +174,7 @@ def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, live: LiveS
     uvicorn.run(app, **options)
 
 
-def tcp_listener(config: Any) -> socket.socket:
+def tcp_listener(config: uvicorn.Config) -> socket.socket:
     """The workers' shared listening socket (uvicorn's `Config.bind_socket`), marked as TCP.
 
     uvicorn makes it with `proto` 0 (uvicorn issue #3149, open in 0.54). Accepted connections inherit that, and
@@ -179,7 +182,7 @@ def tcp_listener(config: Any) -> socket.socket:
     second of two small frames sent back to back (a live event, then its ack) waited for the client's delayed ACK:
     ~40 ms on most utterances that had two or more events, with several workers only (one process lets asyncio
     make its socket, which is marked). Same descriptor, so the workers inherit it as before."""
-    sock: socket.socket = config.bind_socket()
+    sock = config.bind_socket()
     if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
         sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
     return sock
