@@ -70,21 +70,18 @@ def print_parts(lines: list[str], repeat: int) -> None:
     from heard.analysers import REGISTRY
 
     calls = [Call.model_validate_json(line) for line in lines]
-    parts: list[tuple[str, Any]] = [("parse", None), ("tokenise", lambda c: [tokens(t.text) for t in c.turns]),
-                                    ("content hash", Call.content_hash)]
+    parts: list[tuple[str, Any, list[Any]]] = [
+        ("parse", Call.model_validate_json, lines), ("tokenise", lambda c: [tokens(t.text) for t in c.turns], calls),
+        ("content hash", Call.content_hash, calls)]
     for name in ANALYSERS:
         analyser, config = REGISTRY[name], REGISTRY[name].settings({})
-        parts.append((name, lambda c, a=analyser, s=config: a.run(c, s)))
-    parts.append(("analyse (all three)", lambda c: analyse(c, only=ANALYSERS)))
+        parts.append((name, lambda c, a=analyser, s=config: a.run(c, s), calls))
+    parts.append(("analyse (all three)", lambda c: analyse(c, only=ANALYSERS), calls))
     print(f"per call, best of {repeat}:")
-    for name, fn in parts:
-        def each(_: list[str], fn: Any = fn) -> None:
-            if fn is None:
-                for line in lines:
-                    Call.model_validate_json(line)
-                return
-            for call in calls:
-                fn(call)
+    for name, fn, inputs in parts:
+        def each(_: list[str], fn: Any = fn, inputs: list[Any] = inputs) -> None:
+            for item in inputs:
+                fn(item)
 
         seconds = best(each, lines, repeat, before=sentiment.cache_clear)
         print(f"    {name:28} {1000 * seconds / len(calls):7.3f} ms")

@@ -28,7 +28,7 @@ from heard.live import redis_hub
 from heard.live.backends import make_hub
 from heard.live.client import endpoint
 from heard.live.engine import LiveCall, LiveSettings, Utterance
-from heard.live.hub import LiveBusy, LiveLimit, LiveUnavailable
+from heard.live.hub import Entry, LiveBusy, LiveLimit, LiveUnavailable
 from heard.live.redis_hub import RedisHub
 from heard.model import Call
 from heard.samples import CALLS_DIR
@@ -169,6 +169,14 @@ async def redis_hub_of(prefix: str, **settings: Any) -> AsyncIterator[RedisHub]:
         await hub.close()
 
 
+async def worried_call(hub: RedisHub, call_id: str, **fields: Any) -> tuple[Entry, bool]:
+    """A call opened and joined on `hub` (as agent "a", owner 1), one worried customer turn handled and saved: the
+    entry, and what the save returned."""
+    entry = await hub.join(await hub.open(call_id, owner=1, service=False, agent_id="a", **fields))
+    entry.call.handle(Utterance(speaker="customer", text=WORRIED, start=0, end=5))
+    return entry, await hub.save(entry)
+
+
 WRITES = pytest.mark.parametrize("write_ms", [0, 20], ids=["each-message", "batched"])
 
 
@@ -250,9 +258,8 @@ def test_live_redis_one_streamer_per_call(prefix: str, monkeypatch: pytest.Monke
 def test_live_redis_leaving_writes_the_last_change_first(prefix: str) -> None:
     async def body() -> None:
         async with redis_hub_of(prefix, redis_write_ms=1000) as a, redis_hub_of(prefix) as b:
-            entry = await a.join(await a.open("w", owner=1, service=False, agent_id="a"))
-            entry.call.handle(Utterance(speaker="customer", text=WORRIED, start=0, end=5))
-            assert await a.save(entry)
+            entry, saved = await worried_call(a, "w")
+            assert saved
             seen = await b.get("w")
             assert seen is not None and seen.call.turns == 0            # not written yet: batched for a second
             await a.leave(entry)
@@ -268,9 +275,8 @@ def test_live_redis_writes_survive_redis_forgetting_its_scripts(prefix: str) -> 
 
     async def body() -> None:
         async with redis_hub_of(prefix, redis_write_ms=0) as a, redis_hub_of(prefix) as b:
-            entry = await a.join(await a.open("s", owner=1, service=False, agent_id="a"))
-            entry.call.handle(Utterance(speaker="customer", text=WORRIED, start=0, end=5))
-            assert await a.save(entry)
+            entry, saved = await worried_call(a, "s")
+            assert saved
             with redis.Redis.from_url(REDIS_URL) as plain:
                 plain.script_flush()
             entry.call.handle(Utterance(speaker="agent", text="I'm sorry, let me sort that out.", start=5, end=8))
@@ -286,9 +292,7 @@ def test_live_redis_updates_reach_every_process(prefix: str, write_ms: float) ->
     async def body() -> None:
         async with redis_hub_of(prefix, redis_write_ms=write_ms) as a, redis_hub_of(prefix) as b:
             updates = await b.subscribe()
-            entry = await a.join(await a.open("pub", owner=1, service=False, agent_id="a", team="north"))
-            entry.call.handle(Utterance(speaker="customer", text=WORRIED, start=0, end=5))
-            await a.save(entry)
+            await worried_call(a, "pub", team="north")
             rows = [await asyncio.wait_for(updates.get(), 5) for _ in range(2)]
             assert [(r["call_id"], r["turns"], r["connected"]) for r in rows] == [("pub", 0, True), ("pub", 1, True)]
             assert rows[1]["team"] == "north" and rows[1]["opportunities"]["pending"] == 1

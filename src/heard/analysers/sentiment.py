@@ -19,7 +19,7 @@ from heard.analysers.registry import Output, analyser, metrics_of
 from heard.model import Call, Evidence, Finding, Role
 from heard.text import sentiment as lexicon
 from heard.text.frustration import find_cues, questions
-from heard.text.speech import AGENT, CUSTOMER, OTHER, is_backchannel
+from heard.text.speech import AGENT, CUSTOMER, OTHER, is_backchannel, word_count
 
 NAME = "sentiment"
 STRONG_CUES = {"manager_request", "cancel_threat", "profanity"}
@@ -54,8 +54,7 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
     # Every metric is built as a dict and validated in one call at the end: cheaper than a Metric() each.
     rows: list[dict[str, Any]] = []
 
-    # A turn's weight is its word count (word_count, inlined: it runs for every turn).
-    weights = [max(1, len(t.words) if t.words else len(t.text.split())) for t in turns]
+    weights = [max(1, word_count(t)) for t in turns]   # a turn's weight is its word count
     weighted = [s * w for s, w in zip(scores, weights, strict=True)]
     # Where each turn sits: its midpoint in seconds, or its index when the call has no times.
     positions = [((t.start or 0) + (t.end or 0)) / 2 for t in turns] if timed else [float(i) for i in range(len(turns))]
@@ -72,7 +71,7 @@ def sentiment(call: Call, settings: SentimentSettings) -> Output:
                      "labels": [label(*scored[i], band) for i in own]})
         if role is OTHER:
             continue
-        # Sums over lists, not generators (quicker per turn), in the same order: the same floats.
+        # Sums through map, not generators (quicker per turn), in the same order: the same floats.
         overall = sum(map(weighted.__getitem__, own)) / sum(map(weights.__getitem__, own))
         rows.append({"name": "sentiment_overall", "value": round(overall, 4), "party": role, "turns": own,
                      "analyser": NAME})
